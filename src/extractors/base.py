@@ -1,0 +1,184 @@
+"""The Extractor contract: pure functions from sources to graph batches.
+
+Two shapes, both registered through the entry-point group ``kg.extractors`` (built-ins too):
+
+* ``FileExtractor`` — one source file in, a ``FileExtract`` out: the file's own entities and
+  relations (owned by ``file_scope``), a JSON-serialisable ``SymbolTable`` that other files'
+  resolution reads, and the file's unresolved ``Reference``s. Its ``resolver()`` binds
+  references to definitions across files (owned by ``resolve_scope``).
+* ``RepoExtractor`` — a whole repository in (e.g. git history), batches out, resumable from a
+  state string it returns with each batch.
+
+Extractors do no I/O to stores. A plugin::
+
+    class TomlExtractor:
+        name = "toml"; version = "1"; extensions = frozenset({".toml"})
+        def extract_file(self, file: SourceFile) -> FileExtract: ...
+        def resolver(self) -> Resolver | None: return None
+
+    # pyproject.toml
+    [project.entry-points."kg.extractors"]
+    toml = "my_plugin:TomlExtractor"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg.model import Batch, Relation, RelationKind
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to extract: repository-relative POSIX path and its bytes (already size-checked)."""
+
+    repo: str
+    path: str
+    data: bytes
+
+
+class Definition(BaseModel):
+    """A name a file defines: ``qualname`` is module-relative (``Class.method``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    qualname: str
+    id: str
+    kind: str
+    line: int
+    bases: list[str] = Field(default_factory=list)
+
+
+class ImportBinding(BaseModel):
+    """``local`` is bound by an import of ``target`` (absolute dotted name, or relative with
+    ``level`` leading dots already stripped), e.g. ``from .a import b as c`` → local ``c``,
+    target ``a.b``, level 1. ``symbol`` says whether the target's last part is a member of a
+    module (``from m import x``) rather than a module itself (``import m``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    local: str
+    target: str
+    level: int = 0
+    symbol: bool = False
+    line: int = 0
+    scope: str = ""
+
+
+class SymbolTable(BaseModel):
+    """What other files need to resolve names into this one; persisted as extractor state."""
+
+    path: str
+    language: str
+    module: str
+    module_id: str
+    is_package: bool = False
+    definitions: list[Definition] = Field(default_factory=list)
+    imports: list[ImportBinding] = Field(default_factory=list)
+    wildcard_imports: list[str] = Field(default_factory=list)
+    all_names: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An unresolved use of a name: ``src`` is the enclosing entity id, ``name`` as written
+    (dotted, e.g. ``self.save`` or ``os.path.join``); ``scope`` is the module-relative qualname
+    of the enclosing definition ('' at module level)."""
+
+    src: str
+    name: str
+    kind: RelationKind
+    line: int
+    col: int = 0
+    scope: str = ""
+
+
+@dataclass(slots=True)
+class FileExtract:
+    path: str
+    language: str
+    batch: Batch
+    symbols: SymbolTable
+    references: list[Reference] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@runtime_checkable
+class Resolver(Protocol):
+    """Binds one file's references using every file's symbol table (``tables`` by path)."""
+
+    def resolve(
+        self, repo: str, extract: FileExtract, tables: Mapping[str, SymbolTable]
+    ) -> list[Relation]:
+        """Relations (CALLS/IMPORTS/INHERITS/REFERENCES) with confidence and provenance."""
+        ...
+
+    def depends_on(self, table: SymbolTable, tables: Mapping[str, SymbolTable]) -> set[str]:
+        """Paths whose symbol tables this file's resolution read; when one of them changes,
+        the file must be resolved again."""
+        ...
+
+
+@runtime_checkable
+class FileExtractor(Protocol):
+    name: str
+    version: str
+    extensions: frozenset[str]
+
+    def extract_file(self, file: SourceFile) -> FileExtract:
+        """Never raises on bad source: syntax errors yield what parses, listed in ``errors``."""
+        ...
+
+    def resolver(self) -> Resolver | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RepoContext:
+    repo: str
+    root: Path
+
+
+@dataclass(slots=True)
+class RepoBatch:
+    """A batch plus the state to record once it is stored (resume point)."""
+
+    batch: Batch
+    state: str | None
+    note: str = ""
+
+
+@runtime_checkable
+class RepoExtractor(Protocol):
+    name: str
+    version: str
+
+    def applies(self, ctx: RepoContext) -> tuple[bool, str]:
+        """Whether this extractor can run on the repository, and if not, why (for the user)."""
+        ...
+
+    def extract_repo(self, ctx: RepoContext, state: str | None) -> Iterator[RepoBatch]:
+        """Batches from where ``state`` left off (None: from the start)."""
+        ...
+
+
+Extractor = FileExtractor | RepoExtractor
+
+__all__: Sequence[str] = [
+    "Definition",
+    "Extractor",
+    "FileExtract",
+    "FileExtractor",
+    "ImportBinding",
+    "Reference",
+    "RepoBatch",
+    "RepoContext",
+    "RepoExtractor",
+    "Resolver",
+    "SourceFile",
+    "SymbolTable",
+]
