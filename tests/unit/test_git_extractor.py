@@ -368,3 +368,9 @@ def test_this_checkout() -> None:
     assert batches[-1].state == subprocess.run(
         ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
     ).stdout.strip()
+
+
+def test_subdirectory_root_gets_paths_relative_to_it(repo: GitRepo) -> None:
+    sha = repo.commit("both", {"sub/a.py": "a\n", "other/b.py": "b\n"})
+    batches = run(repo.root / "sub")
+    assert set(modifies(batches, sha)) == {fid("a.py")}
