@@ -28,7 +28,7 @@ from typing import IO, Literal
 
 from extractors.base import RepoBatch, RepoContext
 from extractors.gitlog import LOG_FORMAT, RawCommit, parse_log, split_nul
-from kg.errors import ExtractorError
+from kg.errors import ExtractorError, InvalidInput
 from kg.model import (
     Attrs,
     AttrValue,
@@ -62,7 +62,7 @@ class GitExtractor:
         self, *, all_branches: bool = False, batch_size: int = 500, git: str = "git"
     ) -> None:
         if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+            raise InvalidInput(f"GitExtractor batch_size must be at least 1, got {batch_size}")
         self.all_branches = all_branches
         self.batch_size = batch_size
         self._git = git
@@ -76,7 +76,13 @@ class GitExtractor:
     def _probe(self, ctx: RepoContext) -> tuple[Literal["ok", "not-repo", "empty"], str]:
         if not ctx.root.is_dir():
             return "not-repo", f"not a git repository: {ctx.root} (no such directory)"
-        probe = self._run(ctx, "rev-parse", "--git-dir")
+        try:
+            probe = self._run(ctx, "rev-parse", "--git-dir")
+        except FileNotFoundError:
+            return "not-repo", (
+                f"cannot read the history of {ctx.root}: the git executable {self._git!r} was "
+                "not found; install git or put it on PATH"
+            )
         if probe.returncode != 0:
             why = _first_line(probe.stderr)
             return "not-repo", (

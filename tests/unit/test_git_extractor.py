@@ -308,6 +308,9 @@ def test_not_a_repository(tmp_path: Path) -> None:
     with pytest.raises(ExtractorError, match="not a git repository"):
         list(GitExtractor().extract_repo(ctx, None))
     assert GitExtractor().applies(RepoContext(REPO, tmp_path / "missing"))[0] is False
+    ok, why = GitExtractor(git=str(tmp_path / "no-git")).applies(ctx)
+    assert not ok
+    assert "git executable" in why
 
 
 def test_empty_repository(repo: GitRepo) -> None:
