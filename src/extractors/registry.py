@@ -81,7 +81,7 @@ class ExtractorRegistry:
                 f"({type(self._by_name[name]).__qualname__}); give the plugin another name"
             )
         file_ext = extractor if isinstance(extractor, FileExtractor) else None
-        claims = [_norm(ext) for ext in file_ext.extensions] if file_ext is not None else []
+        claims = sorted(_norm(e) for e in file_ext.extensions) if file_ext is not None else []
         for ext in claims:
             if ext in self._by_ext:
                 raise ExtractorError(
