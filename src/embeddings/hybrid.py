@@ -1,0 +1,223 @@
+"""Hybrid search: dense + lexical (sparse) retrieval fused by weighted RRF, with explanations.
+
+Each signal retrieves its own ranked list from the index (``semantic``: the query embedding
+against the dense vectors; ``lexical``: the code-aware sparse query against ``lexical`` with
+IDF). Fusion is weighted reciprocal rank fusion: a hit's score is
+``sum(weight_s / (k + rank_s))`` over the signals that retrieved it, and every hit carries one
+``SignalScore`` per signal that ran, so ``sum(s.contribution for s in hit.signals) == hit.score``::
+
+    searcher = HybridSearcher(index, embedder, SparseEncoder(), k=60, weights={"semantic": 1.0})
+    hits = await searcher.search("parse a config file", filter=VectorFilter(repo="codekg"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from embeddings.base import Embedder
+from embeddings.index import payload as pl
+from embeddings.index.base import (
+    CollectionSpec,
+    ScoredPoint,
+    SparseVector,
+    VectorFilter,
+    VectorIndex,
+    VectorPoint,
+)
+from embeddings.sparse import SparseEncoder
+from kg.errors import ConfigError
+from kg.model import AttrValue, Document
+
+SearchMode = Literal["hybrid", "semantic", "lexical"]
+
+SEMANTIC = "semantic"
+LEXICAL = "lexical"
+SIGNALS = (SEMANTIC, LEXICAL)
+DENSE_VECTORS = ("code", "text")
+SPARSE_VECTOR = "lexical"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalScore:
+    """One signal's part in a hit: its rank and raw score in that signal's own list (None if
+    the hit was not retrieved by it), the signal's weight, and what it added to the fused score."""
+
+    signal: str
+    rank: int | None
+    score: float | None
+    weight: float
+    contribution: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    id: str
+    score: float
+    payload: Mapping[str, AttrValue]
+    signals: list[SignalScore] = field(default_factory=list)
+
+
+def collection_spec(dim: int) -> CollectionSpec:
+    """The collection every codekg index uses: ``code`` and ``text`` dense vectors of ``dim``
+    (none when ``dim`` is 0: lexical only) and the ``lexical`` sparse vector."""
+    dense = {name: dim for name in DENSE_VECTORS} if dim > 0 else {}
+    return CollectionSpec(dense=dense, sparse=(SPARSE_VECTOR,))
+
+
+COLLECTION_SPEC = collection_spec
+
+
+def document_point(
+    doc: Document, dense: Sequence[float] | None, sparse: SparseVector
+) -> VectorPoint:
+    """The index point of a document: its vectors and a payload the filters understand.
+
+    ``doc.payload`` may carry ``path``, ``language``, ``name``, ``authors`` (list of str) and
+    ``time`` (ISO 8601); ``eid``, ``repo``, ``kind`` and ``hash`` always come from ``doc``.
+    """
+    payload: dict[str, AttrValue] = dict(doc.payload)
+    payload.update(
+        {
+            pl.EID: doc.entity_id,
+            "repo": doc.repo,
+            "kind": doc.kind.value,
+            pl.HASH: doc.hash,
+            "language": doc.payload.get("language"),
+            pl.PATH: doc.payload.get(pl.PATH),
+            "name": doc.payload.get("name"),
+        }
+    )
+    path = payload[pl.PATH]
+    if isinstance(path, str) and path:
+        payload[pl.PATH_PREFIXES] = pl.path_prefixes(path)
+    vectors: dict[str, list[float]] = {}
+    if dense is not None:
+        vectors[doc.vector] = [float(x) for x in dense]
+    sparse_vectors = {SPARSE_VECTOR: sparse} if sparse.indices else {}
+    return VectorPoint(doc.entity_id, vectors, sparse_vectors, payload)
+
+
+class HybridSearcher:
+    """Weighted-RRF fusion of dense and lexical retrieval over one ``VectorIndex``.
+
+    ``k`` damps the head of each list (smaller: top ranks dominate); ``weights`` scale each
+    signal (keys ``semantic`` and ``lexical``, default 1.0); ``depth`` is how many candidates
+    each signal retrieves before fusion. Without an embedder, hybrid search is lexical only.
+    """
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder | None,
+        sparse: SparseEncoder,
+        *,
+        k: float = 60.0,
+        weights: Mapping[str, float] | None = None,
+        depth: int = 50,
+        dense_vectors: Sequence[str] = DENSE_VECTORS,
+    ) -> None:
+        unknown = set(weights or {}) - set(SIGNALS)
+        if unknown:
+            raise ConfigError(f"unknown search signal(s) {sorted(unknown)}; use {list(SIGNALS)}")
+        self._weights = {s: float((weights or {}).get(s, 1.0)) for s in SIGNALS}
+        if k < 0 or depth < 1 or any(w < 0 for w in self._weights.values()):
+            raise ConfigError(
+                f"hybrid search needs k >= 0, depth >= 1 and weights >= 0 "
+                f"(got k={k}, depth={depth}, weights={self._weights})"
+            )
+        self._index = index
+        self._embedder = embedder
+        self._sparse = sparse
+        self._k = k
+        self._depth = depth
+        self._dense_vectors = tuple(dense_vectors)
+
+    async def search(
+        self,
+        query: str,
+        *,
+        mode: SearchMode = "hybrid",
+        filter: VectorFilter | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """The best ``limit`` hits for ``query``, each with its per-signal explanation."""
+        if limit <= 0 or not query.strip():
+            return []
+        signals = self._signals(mode)
+        depth = max(self._depth, limit)
+        lists = await asyncio.gather(*(self._retrieve(s, query, filter, depth) for s in signals))
+        return self._fuse(dict(zip(signals, lists, strict=True)))[:limit]
+
+    def _signals(self, mode: SearchMode) -> list[str]:
+        if mode == "lexical":
+            return [LEXICAL]
+        if mode == "semantic":
+            if self._embedder is None:
+                raise ConfigError(
+                    "semantic search needs an embedding model; enable embeddings (KG_EMBED=1) "
+                    "or search with mode=lexical"
+                )
+            return [SEMANTIC]
+        if mode == "hybrid":
+            return [SEMANTIC, LEXICAL] if self._embedder is not None else [LEXICAL]
+        raise ConfigError(f"unknown search mode {mode!r}; use hybrid, semantic or lexical")
+
+    async def _retrieve(
+        self, signal: str, query: str, flt: VectorFilter | None, depth: int
+    ) -> list[ScoredPoint]:
+        if signal == LEXICAL:
+            sparse = self._sparse.encode_query(query)
+            return await self._index.search(SPARSE_VECTOR, sparse, filter=flt, limit=depth)
+        assert self._embedder is not None  # _signals only picks semantic with an embedder
+        embedder = self._embedder
+        vectors = await asyncio.to_thread(embedder.embed, [query], role="query")
+        per_vector = await asyncio.gather(
+            *(
+                self._index.search(name, vectors[0], filter=flt, limit=depth)
+                for name in self._dense_vectors
+            )
+        )
+        # Same model and metric for every dense vector: cosine scores are comparable, so the
+        # lists merge into one ranking (a point lives under one dense vector only).
+        merged: dict[str, ScoredPoint] = {}
+        for p in sorted((p for hits in per_vector for p in hits), key=lambda p: -p.score):
+            merged.setdefault(p.id, p)
+        return list(merged.values())[:depth]
+
+    def _fuse(self, lists: Mapping[str, list[ScoredPoint]]) -> list[SearchHit]:
+        ranks: dict[str, dict[str, tuple[int, float]]] = {}
+        payloads: dict[str, Mapping[str, AttrValue]] = {}
+        for signal, hits in lists.items():
+            for rank, hit in enumerate(hits, start=1):
+                per_signal = ranks.setdefault(hit.id, {})
+                if signal not in per_signal:
+                    per_signal[signal] = (rank, hit.score)
+                    payloads.setdefault(hit.id, hit.payload)
+        fused = [self._hit(eid, per, payloads[eid], list(lists)) for eid, per in ranks.items()]
+        # Ties (same fused score) go to the better best rank, then the id: stable output.
+        fused.sort(key=lambda h: (-h.score, _best_rank(h), h.id))
+        return fused
+
+    def _hit(
+        self,
+        eid: str,
+        per_signal: Mapping[str, tuple[int, float]],
+        payload: Mapping[str, AttrValue],
+        signals: list[str],
+    ) -> SearchHit:
+        parts: list[SignalScore] = []
+        for signal in signals:
+            weight = self._weights[signal]
+            if signal in per_signal:
+                rank, raw = per_signal[signal]
+                parts.append(SignalScore(signal, rank, raw, weight, weight / (self._k + rank)))
+            else:
+                parts.append(SignalScore(signal, None, None, weight, 0.0))
+        return SearchHit(eid, sum(p.contribution for p in parts), payload, parts)
+
+
+def _best_rank(hit: SearchHit) -> int:
+    return min((s.rank for s in hit.signals if s.rank is not None), default=1 << 30)
