@@ -1,0 +1,51 @@
+"""The ``graph_store`` fixture: every GraphStore implementation, each test on a fresh store.
+
+To run the contract suite on another backend, append a ``GraphStoreBackend`` to
+``GRAPH_STORE_FACTORIES``. Its factory is an async context manager taking the test's
+``tmp_path``: it yields a *started*, empty store and closes (and cleans up) on exit, so a
+server backend can wipe its database before yielding and after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+from kg.stores.base import GraphStore
+from kg.stores.sqlite import SqliteGraphStore
+
+GraphStoreFactory = Callable[[Path], AbstractAsyncContextManager[GraphStore]]
+
+
+class GraphStoreBackend(NamedTuple):
+    name: str
+    factory: GraphStoreFactory
+    marks: Collection[pytest.MarkDecorator] = ()
+
+
+@asynccontextmanager
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[GraphStore]:
+    store = SqliteGraphStore(tmp_path / "graph.db")
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+GRAPH_STORE_FACTORIES: list[GraphStoreBackend] = [
+    GraphStoreBackend("sqlite", sqlite_store),
+]
+
+
+@pytest.fixture(
+    params=[pytest.param(b, id=b.name, marks=list(b.marks)) for b in GRAPH_STORE_FACTORIES]
+)
+async def graph_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[GraphStore]:
+    backend: GraphStoreBackend = request.param
+    async with backend.factory(tmp_path) as store:
+        yield store
