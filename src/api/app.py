@@ -1,0 +1,134 @@
+"""The ASGI app: ``/graphql`` (HTTP GET/POST, WebSocket, GraphiQL for browsers) and ``/healthz``.
+
+Two ways to build it::
+
+    app = create_app(settings, service)                  # you own the service's lifetime
+    app = create_lifespan_app(settings, open_service)    # the app opens/closes it (uvicorn)
+
+``open_service`` is an async context manager factory, e.g. one wrapping
+``kg.runtime.open_runtime`` (see ``app_from_settings``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
+from functools import lru_cache
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from api.context import ApiContext, make_context
+from api.graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_html
+from api.schema import build_schema
+from kg.errors import ConfigError
+from kg.service import GraphService
+from kg.settings import Settings
+
+ServiceFactory = Callable[[], AbstractAsyncContextManager[GraphService]]
+
+
+class GraphQLView(GraphQL[ApiContext, None]):
+    """Strawberry's ASGI view with our context (fresh DataLoaders per request) and GraphiQL."""
+
+    def __init__(self, settings: Settings, keep_alive_interval: float) -> None:
+        super().__init__(
+            build_schema(settings),
+            keep_alive=True,
+            keep_alive_interval=keep_alive_interval,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            connection_init_wait_timeout=timedelta(seconds=30),
+            allowed_origins=tuple(settings.cors_origins),
+        )
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> ApiContext:
+        service = getattr(request.app.state, "kg_service", None)
+        if not isinstance(service, GraphService):
+            raise ConfigError("the API has no GraphService yet: the app's lifespan did not run")
+        return make_context(self.settings, service)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(_page(request.scope.get("root_path", "")))
+
+
+@lru_cache(maxsize=8)
+def _page(root_path: str) -> str:
+    return graphiql_html(root_path)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _build(
+    settings: Settings,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None,
+    keep_alive_interval: float,
+) -> Starlette:
+    graphiql_html()  # fail at startup, not on the first browser visit, if assets drifted
+    view = GraphQLView(settings, keep_alive_interval)
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+            )
+        )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def create_app(
+    settings: Settings, service: GraphService, *, keep_alive_interval: float = 15.0
+) -> Starlette:
+    """The app over a service whose lifetime the caller manages."""
+    app = _build(settings, None, keep_alive_interval)
+    app.state.kg_service = service
+    return app
+
+
+def create_lifespan_app(
+    settings: Settings, open_service: ServiceFactory, *, keep_alive_interval: float = 15.0
+) -> Starlette:
+    """The app that opens the service on startup and closes it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_service() as service:
+            app.state.kg_service = service
+            yield
+
+    return _build(settings, lifespan, keep_alive_interval)
+
+
+def app_from_settings(settings: Settings) -> Starlette:
+    """The app over every backend ``settings`` names (what ``kg serve`` runs)."""
+
+    @asynccontextmanager
+    async def open_service() -> AsyncIterator[GraphService]:
+        from kg.runtime import open_runtime  # heavy imports (torch) only when serving
+
+        async with open_runtime(settings) as rt:
+            yield rt.service()
+
+    return create_lifespan_app(settings, open_service)

@@ -1,0 +1,313 @@
+# strawberry types field(description=...) as returning Any, which strict mypy rejects
+# mypy: disable-error-code="untyped-decorator"
+"""GraphQL object types for the entities of code and history.
+
+Field names follow the model (``kg.model.Entity``) and its attrs; edge fields resolve through
+``api.edges`` (DataLoaders), so a list of 100 functions with their callers, file and definer
+costs a handful of store calls, not hundreds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.context import Info
+from api.edges import (
+    CallConnection,
+    RelationConnection,
+    calls,
+    entity_page,
+    first_neighbor,
+    list_page,
+    neighbors,
+    related,
+)
+from api.node import Node, Span, SymbolKind, attr, attr_time, register, symbol_kinds, to_node
+from api.pagination import Connection
+from kg.model import EntityKind, RelationKind, entity_id
+from kg.stores.base import EntityQuery
+
+DEFINERS = [RelationKind.DEFINES, RelationKind.CONTAINS]
+FIRST = 50
+
+
+@strawberry.type(description="A count of entities or relations of one kind.")
+class KindCount:
+    kind: str
+    count: int
+
+
+def kind_counts(stats: dict[str, int]) -> list[KindCount]:
+    return [KindCount(kind=k, count=v) for k, v in sorted(stats.items())]
+
+
+async def _load(info: Info, eid: str) -> Node | None:
+    return to_node(await info.context.loaders.nodes.load(eid))
+
+
+@register(EntityKind.REPOSITORY)
+@strawberry.type(description="An indexed repository.")
+class Repository(Node):
+    @strawberry.field(description="Where it was indexed from (a local path or URL).")
+    def root(self) -> str | None:
+        return attr(self.entity, "root")
+
+    @strawberry.field(description="Files, ordered by id; `pathPrefix` narrows to a directory.")
+    async def files(
+        self,
+        info: Info,
+        first: int = FIRST,
+        after: str | None = None,
+        path_prefix: str | None = None,
+    ) -> Connection[File]:
+        q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.FILE], path_prefix=path_prefix)
+        return await entity_page(info, File, q, first, after)
+
+    @strawberry.field(description="Code symbols, ordered by id, optionally by kind and name.")
+    async def symbols(
+        self,
+        info: Info,
+        first: int = FIRST,
+        after: str | None = None,
+        kinds: list[SymbolKind] | None = None,
+        name: str | None = None,
+        name_prefix: str | None = None,
+        path_prefix: str | None = None,
+    ) -> Connection[Symbol]:
+        q = EntityQuery(
+            repo=self.entity.repo,
+            kinds=symbol_kinds(kinds),
+            name=name,
+            name_prefix=name_prefix,
+            path_prefix=path_prefix,
+        )
+        return await entity_page(info, Symbol, q, first, after)
+
+    @strawberry.field(description="Commits, ordered by id (not by time).")
+    async def commits(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Commit]:
+        q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.COMMIT])
+        return await entity_page(info, Commit, q, first, after)
+
+    @strawberry.field(description="Entity and relation counts by kind.")
+    async def stats(self, info: Info) -> list[KindCount]:
+        return kind_counts(await info.context.service.stats(self.entity.repo))
+
+
+@register(EntityKind.FILE)
+@strawberry.type(description="A source file at its current path.")
+class File(Node):
+    @strawberry.field
+    def path(self) -> str:
+        return self.entity.path or self.entity.key
+
+    @strawberry.field
+    def language(self) -> str | None:
+        return self.entity.language
+
+    @strawberry.field
+    async def repository(self, info: Info) -> Repository | None:
+        node = await _load(info, entity_id(EntityKind.REPOSITORY, self.entity.repo, ""))
+        return node if isinstance(node, Repository) else None
+
+    @strawberry.field(description="Symbols this file defines directly, ordered by id.")
+    async def symbols(
+        self,
+        info: Info,
+        first: int = FIRST,
+        after: str | None = None,
+        kinds: list[SymbolKind] | None = None,
+    ) -> Connection[Symbol]:
+        wanted = set(symbol_kinds(kinds))
+        pairs = await neighbors(info, self.entity.id, DEFINERS, "out")
+        found = {n.id: n for _, n in pairs if isinstance(n, Symbol) and n.entity.kind in wanted}
+        return list_page([found[k] for k in sorted(found)], first, after)
+
+    @strawberry.field(description="Files and modules this file imports.")
+    async def imports(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.IMPORTS], "out", first, after)
+
+    @strawberry.field(description="Files and modules that import this file.")
+    async def imported_by(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.IMPORTS], "in", first, after)
+
+
+@strawberry.interface(description="A named code symbol: module, class, function or variable.")
+class Symbol(Node):
+    @strawberry.field(description="Dotted name inside its module, e.g. `Parser.parse`.")
+    def qualname(self) -> str:
+        return attr(self.entity, "qualname") or self.entity.key.rpartition("::")[2]
+
+    @strawberry.field
+    def path(self) -> str | None:
+        return self.entity.path
+
+    @strawberry.field
+    def language(self) -> str | None:
+        return self.entity.language
+
+    @strawberry.field
+    def span(self) -> Span | None:
+        s = self.entity.span
+        return (
+            None
+            if s is None
+            else Span(
+                start_line=s.start_line,
+                end_line=s.end_line,
+                start_col=s.start_col,
+                end_col=s.end_col,
+            )
+        )
+
+    @strawberry.field
+    def docstring(self) -> str | None:
+        return attr(self.entity, "docstring")
+
+    @strawberry.field(description="The file this symbol is written in.")
+    async def file(self, info: Info) -> File | None:
+        if self.entity.path is None:
+            return None
+        node = await _load(info, entity_id(EntityKind.FILE, self.entity.repo, self.entity.path))
+        return node if isinstance(node, File) else None
+
+    @strawberry.field(description="The file, module or class that defines this symbol.")
+    async def defined_in(self, info: Info) -> Node | None:
+        return await first_neighbor(info, self.entity.id, DEFINERS, "in")
+
+    @strawberry.field(description="Symbols this one defines (methods of a class, ...).")
+    async def members(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Symbol]:
+        pairs = await neighbors(info, self.entity.id, DEFINERS, "out")
+        found = {n.id: n for _, n in pairs if isinstance(n, Symbol)}
+        return list_page([found[k] for k in sorted(found)], first, after)
+
+
+@register(EntityKind.MODULE)
+@strawberry.type(description="A module (a Python module, a package's __init__, ...).")
+class Module(Symbol):
+    @strawberry.field(description="Symbols this module's top-level code calls.")
+    async def callees(
+        self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None
+    ) -> CallConnection:
+        return await calls(info, self.entity.id, "out", depth, first, after)
+
+
+@register(EntityKind.CLASS)
+@strawberry.type(description="A class.")
+class Class(Symbol):
+    @strawberry.field(description="Classes this one inherits from.")
+    async def bases(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.INHERITS], "out", first, after)
+
+    @strawberry.field(description="Classes inheriting from this one.")
+    async def subclasses(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.INHERITS], "in", first, after)
+
+    @strawberry.field(description="Who calls (instantiates) this class, up to `depth` hops.")
+    async def callers(
+        self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None
+    ) -> CallConnection:
+        return await calls(info, self.entity.id, "in", depth, first, after)
+
+    @strawberry.field(description="What this class body calls, up to `depth` hops.")
+    async def callees(
+        self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None
+    ) -> CallConnection:
+        return await calls(info, self.entity.id, "out", depth, first, after)
+
+
+@register(EntityKind.FUNCTION)
+@strawberry.type(description="A function or method.")
+class Function(Symbol):
+    @strawberry.field
+    def signature(self) -> str | None:
+        return attr(self.entity, "signature")
+
+    @strawberry.field(description="Who calls this function, up to `depth` hops away.")
+    async def callers(
+        self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None
+    ) -> CallConnection:
+        return await calls(info, self.entity.id, "in", depth, first, after)
+
+    @strawberry.field(description="What this function calls, up to `depth` hops away.")
+    async def callees(
+        self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None
+    ) -> CallConnection:
+        return await calls(info, self.entity.id, "out", depth, first, after)
+
+
+@register(EntityKind.VARIABLE)
+@strawberry.type(description="A module- or class-level variable.")
+class Variable(Symbol):
+    pass
+
+
+@register(EntityKind.COMMIT)
+@strawberry.type(description="A git commit.")
+class Commit(Node):
+    @strawberry.field
+    def sha(self) -> str:
+        return attr(self.entity, "sha") or self.entity.key
+
+    @strawberry.field(description="First line of the message.")
+    def summary(self) -> str | None:
+        return attr(self.entity, "summary")
+
+    @strawberry.field
+    def message(self) -> str | None:
+        return attr(self.entity, "message")
+
+    @strawberry.field
+    def authored_at(self) -> datetime | None:
+        return attr_time(self.entity, "author_time")
+
+    @strawberry.field(description="Commit time (when it entered history).")
+    def time(self) -> datetime | None:
+        return attr_time(self.entity, "committer_time") or self.entity.valid.from_time
+
+    @strawberry.field
+    async def author(self, info: Info) -> Person | None:
+        node = await first_neighbor(info, self.entity.id, [RelationKind.AUTHORED], "in")
+        return node if isinstance(node, Person) else None
+
+    @strawberry.field
+    async def parents(self, info: Info) -> list[Commit]:
+        pairs = await neighbors(info, self.entity.id, [RelationKind.PARENT_OF], "in")
+        return [n for _, n in pairs if isinstance(n, Commit)]
+
+    @strawberry.field(description="Files this commit changed (edge attrs are on the relation).")
+    async def files(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.MODIFIES], "out", first, after)
+
+
+@register(EntityKind.PERSON)
+@strawberry.type(description="A commit author.")
+class Person(Node):
+    @strawberry.field
+    def email(self) -> str | None:
+        return attr(self.entity, "email")
+
+    @strawberry.field
+    async def commits(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Commit]:
+        pairs = await neighbors(info, self.entity.id, [RelationKind.AUTHORED], "out")
+        return list_page([n for _, n in pairs if isinstance(n, Commit)], first, after)
+
+
+NODE_TYPES: list[type[Node]] = [Repository, File, Module, Class, Function, Variable, Commit, Person]

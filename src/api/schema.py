@@ -1,0 +1,94 @@
+# strawberry types field(description=...) as returning Any, which strict mypy rejects
+# mypy: disable-error-code="untyped-decorator"
+"""The GraphQL schema: queries over the graph, search, and subscriptions.
+
+Built per ``Settings`` because the safety limits (query depth, aliases) come from there; the
+SDL does not depend on them, so ``schema.graphql`` is generated from ``build_schema(Settings())``
+(``python -m api.schema_export``)::
+
+    schema = build_schema(settings)
+    result = await schema.execute("{ repositories { name } }", context_value=ctx)
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+
+from api.context import Info
+from api.entities import NODE_TYPES, KindCount, Repository, kind_counts
+from api.errors import MaskInternalErrors, OperationSpan
+from api.node import Node, to_node
+from api.pagination import MAX_PAGE
+from api.search import SearchConnection, SearchFilter, SearchMode, run_search
+from api.subscriptions import Subscription
+from kg.errors import InvalidInput
+from kg.model import kind_of
+from kg.settings import Settings
+
+
+def _check_id(eid: str) -> str:
+    try:
+        kind_of(eid)
+    except ValueError:
+        raise InvalidInput(
+            f"id={eid!r} is not a node id; ids look like `Function:3f2a…` (take them from `id`)"
+        ) from None
+    return eid
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any node by its global id; null if it does not exist.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return to_node(await info.context.loaders.nodes.load(_check_id(id)))
+
+    @strawberry.field(description="Nodes by id, in the order asked; null where absent.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_PAGE:
+            raise InvalidInput(f"nodes: {len(ids)} ids asked; ask at most {MAX_PAGE} at once")
+        found = await info.context.loaders.nodes.load_many([_check_id(i) for i in ids])
+        return [to_node(e) for e in found]
+
+    @strawberry.field(description="A repository by name.")
+    async def repository(self, info: Info, name: str) -> Repository | None:
+        node = to_node(await info.context.service.repository(name))
+        return node if isinstance(node, Repository) else None
+
+    @strawberry.field(description="Every indexed repository.")
+    async def repositories(self, info: Info) -> list[Repository]:
+        found = await info.context.service.repositories()
+        return [n for e in found if isinstance(n := to_node(e), Repository)]
+
+    @strawberry.field(description="Hybrid (semantic + lexical) search; hits explain their score.")
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        first: int = 10,
+        after: str | None = None,
+        mode: SearchMode = SearchMode.HYBRID,
+        filter: SearchFilter | None = None,
+    ) -> SearchConnection:
+        return await run_search(info, query, first, after, mode, filter)
+
+    @strawberry.field(description="Entity and relation counts by kind (of one repo, or all).")
+    async def stats(self, info: Info, repo: str | None = None) -> list[KindCount]:
+        return kind_counts(await info.context.service.stats(repo))
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    depth, aliases = settings.max_query_depth, settings.max_aliases
+
+    def depth_limiter() -> SchemaExtension:
+        return QueryDepthLimiter(max_depth=depth)
+
+    def alias_limiter() -> SchemaExtension:
+        return MaxAliasesLimiter(max_alias_count=aliases)
+
+    return strawberry.Schema(
+        query=Query,
+        subscription=Subscription,
+        types=NODE_TYPES,
+        extensions=[OperationSpan, depth_limiter, alias_limiter, MaskInternalErrors],
+    )
