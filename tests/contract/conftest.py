@@ -8,6 +8,7 @@ server backend can wipe its database before yielding and after the test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import NamedTuple
 import pytest
 
 from kg.stores.base import GraphStore
+from kg.stores.neo4j import Neo4jGraphStore
 from kg.stores.sqlite import SqliteGraphStore
 
 GraphStoreFactory = Callable[[Path], AbstractAsyncContextManager[GraphStore]]
@@ -37,8 +39,22 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[GraphStore]:
         await store.close()
 
 
+@asynccontextmanager
+async def neo4j_store(tmp_path: Path) -> AsyncIterator[GraphStore]:
+    # The `neo4j` mark makes the root conftest check KG_TEST_NEO4J_URL first (fail in CI).
+    store = Neo4jGraphStore(os.environ["KG_TEST_NEO4J_URL"])
+    await store.start()
+    await store.wipe()
+    try:
+        yield store
+    finally:
+        await store.wipe()
+        await store.close()
+
+
 GRAPH_STORE_FACTORIES: list[GraphStoreBackend] = [
     GraphStoreBackend("sqlite", sqlite_store),
+    GraphStoreBackend("neo4j", neo4j_store, marks=(pytest.mark.neo4j,)),
 ]
 
 

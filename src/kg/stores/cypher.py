@@ -1,0 +1,253 @@
+"""Every Cypher statement of the Neo4j graph store, as constants and pure builder functions.
+
+Values always travel as ``$parameters``. The only things ever spliced into a statement are
+labels and relationship types (Cypher cannot parameterize those when writing), and they come
+from ``EntityKind``/``RelationKind`` members checked by ``label``/``rel_type``, never from input.
+
+Layout: ``(:Entity:<Kind> {id, kind, repo, key, name, owner, path, span, language, attrs,
+from_commit, from_time, to_commit, to_time, fp})``, ``-[:<KIND> {id, owner, confidence,
+provenance, attrs, from_commit, from_time, to_commit, to_time, fp}]->`` between entities, and
+``(:State {repo, key, value})``. ``fp`` is a fingerprint of the rest, so unchanged rows are
+skipped; ``attrs`` is canonical JSON.
+
+    >>> upsert_entities(EntityKind.FUNCTION).splitlines()[1]
+    'MERGE (n:Entity {id: row.id})'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from kg.model import EntityKind, RelationKind
+
+ENTITY: Final = "Entity"
+STATE: Final = "State"
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def label(kind: EntityKind) -> str:
+    """The node label of an entity kind; raises ValueError for anything but an EntityKind."""
+    if not isinstance(kind, EntityKind) or not _NAME.fullmatch(kind.value):
+        raise ValueError(f"not an entity kind: {kind!r}")
+    return kind.value
+
+
+def rel_type(kind: RelationKind) -> str:
+    """The relationship type of a relation kind; raises ValueError for anything else."""
+    if not isinstance(kind, RelationKind) or not _NAME.fullmatch(kind.value):
+        raise ValueError(f"not a relation kind: {kind!r}")
+    return kind.value
+
+
+def _arrow(direction: Literal["out", "in"]) -> tuple[str, str]:
+    """The two halves of a relationship pattern seen from the near node."""
+    if direction == "out":
+        return "-", "->"
+    if direction == "in":
+        return "<-", "-"
+    raise ValueError(f"direction must be 'out' or 'in', not {direction!r}")
+
+
+# -- schema ----------------------------------------------------------------------------------
+
+
+def schema() -> dict[str, str]:
+    """Index/constraint name -> idempotent DDL. Relationship-owner indexes are per type because
+    Neo4j indexes relationship properties only for one type at a time."""
+    ddl = {
+        "kg_entity_id": (
+            f"CREATE CONSTRAINT kg_entity_id IF NOT EXISTS FOR (n:{ENTITY}) REQUIRE n.id IS UNIQUE"
+        ),
+        "kg_state_key": (
+            f"CREATE CONSTRAINT kg_state_key IF NOT EXISTS FOR (s:{STATE}) "
+            "REQUIRE (s.repo, s.key) IS UNIQUE"
+        ),
+    }
+    for prop in ("owner", "repo", "name", "path", "key"):
+        name = f"kg_entity_{prop}"
+        ddl[name] = f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{ENTITY}) ON (n.{prop})"
+    for kind in RelationKind:
+        t = rel_type(kind)
+        name = f"kg_rel_owner_{t.lower()}"
+        ddl[name] = f"CREATE INDEX {name} IF NOT EXISTS FOR ()-[r:{t}]-() ON (r.owner)"
+    return ddl
+
+
+SCHEMA_NAMES: Final = "SHOW INDEXES YIELD name RETURN collect(name) AS names"
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes(60)"
+DELETE_EVERYTHING: Final = "MATCH (n) DETACH DELETE n"
+
+# -- apply -----------------------------------------------------------------------------------
+
+# Removals return what they removed; deleted incident relationships are read from the summary.
+REMOVE_ENTITIES: Final = f"""UNWIND $ids AS id
+MATCH (n:{ENTITY} {{id: id}})
+WITH n, n.id AS id, n.kind AS kind, n.path AS path
+DETACH DELETE n
+RETURN id, kind, path"""
+
+REMOVE_STALE_ENTITIES: Final = f"""UNWIND $scopes AS scope
+MATCH (n:{ENTITY} {{owner: scope}})
+WHERE NOT n.id IN $keep
+WITH n, n.id AS id, n.kind AS kind, n.path AS path
+DETACH DELETE n
+RETURN id, kind, path"""
+
+
+def remove_stale_relations() -> str:
+    """Delete relations owned by ``$scopes`` whose id is not in ``$keep``; one indexed branch
+    per relationship type."""
+    branches = "\n  UNION ALL\n".join(
+        f"  WITH scope MATCH ()-[r:{rel_type(k)} {{owner: scope}}]->() RETURN r"
+        for k in RelationKind
+    )
+    return f"""UNWIND $scopes AS scope
+CALL {{
+{branches}
+}}
+WITH DISTINCT r
+WHERE NOT r.id IN $keep
+DELETE r
+RETURN count(r) AS removed"""
+
+
+ENTITY_FINGERPRINTS: Final = f"""UNWIND $ids AS id
+MATCH (n:{ENTITY} {{id: id}})
+RETURN n.id AS id, n.fp AS fp"""
+
+EXISTING_ENTITIES: Final = f"""UNWIND $ids AS id
+MATCH (n:{ENTITY} {{id: id}})
+RETURN n.id AS id"""
+
+
+def upsert_entities(kind: EntityKind) -> str:
+    """Write ``$rows`` (property maps) of one kind; ``SET n = row`` drops properties now null."""
+    return f"""UNWIND $rows AS row
+MERGE (n:{ENTITY} {{id: row.id}})
+SET n = row, n:{label(kind)}"""
+
+
+RELATION_FINGERPRINTS: Final = f"""UNWIND $rows AS row
+MATCH (:{ENTITY} {{id: row.src}})-[r]->(:{ENTITY} {{id: row.dst}})
+WHERE type(r) = row.kind
+RETURN r.id AS id, r.fp AS fp"""
+
+
+def upsert_relations(kind: RelationKind) -> str:
+    """Write ``$rows`` ({src, dst, props}) of one kind between existing entities."""
+    return f"""UNWIND $rows AS row
+MATCH (a:{ENTITY} {{id: row.src}}), (b:{ENTITY} {{id: row.dst}})
+MERGE (a)-[r:{rel_type(kind)}]->(b)
+SET r = row.props"""
+
+
+# -- state -----------------------------------------------------------------------------------
+
+SET_STATES: Final = f"""UNWIND $rows AS row
+MERGE (s:{STATE} {{repo: $repo, key: row.key}})
+SET s.value = row.value"""
+
+DELETE_STATES: Final = f"""UNWIND $keys AS key
+MATCH (s:{STATE} {{repo: $repo, key: key}})
+DELETE s"""
+
+GET_STATE: Final = f"MATCH (s:{STATE} {{repo: $repo, key: $key}}) RETURN s.value AS value"
+
+STATES_WITH_PREFIX: Final = f"""MATCH (s:{STATE} {{repo: $repo}})
+WHERE s.key STARTS WITH $prefix
+RETURN s.key AS key, s.value AS value
+ORDER BY key"""
+
+# -- reads -----------------------------------------------------------------------------------
+
+ENTITIES_BY_ID: Final = f"""UNWIND $ids AS id
+MATCH (n:{ENTITY} {{id: id}})
+RETURN properties(n) AS n"""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFilter:
+    """Which ``EntityQuery`` fields are set; each adds a clause on the same-named parameter
+    (``$repo``, ``$kinds``, ``$name``, ``$name_prefix``, ``$path``, ``$path_prefix``, ``$key``,
+    ``$after``)."""
+
+    repo: bool = False
+    kinds: bool = False
+    name: bool = False
+    name_prefix: bool = False
+    path: bool = False
+    path_prefix: bool = False
+    key: bool = False
+    after: bool = False
+
+
+def _where(f: EntityFilter) -> str:
+    clauses = [
+        clause
+        for on, clause in (
+            (f.repo, "n.repo = $repo"),
+            (f.kinds, "n.kind IN $kinds"),
+            (f.name, "n.name = $name"),
+            (f.name_prefix, "n.name STARTS WITH $name_prefix"),
+            (f.path, "n.path = $path"),
+            (f.path_prefix, "n.path STARTS WITH $path_prefix"),
+            (f.key, "n.key = $key"),
+            (f.after, "n.id > $after"),
+        )
+        if on
+    ]
+    return f"\nWHERE {' AND '.join(clauses)}" if clauses else ""
+
+
+def find_entities(f: EntityFilter) -> str:
+    """Matching entities ordered by id, at most ``$limit``."""
+    return (
+        f"MATCH (n:{ENTITY}){_where(f)}\n"
+        "WITH n ORDER BY n.id LIMIT $limit\n"
+        "RETURN properties(n) AS n"
+    )
+
+
+def count_entities(f: EntityFilter) -> str:
+    return f"MATCH (n:{ENTITY}){_where(f)}\nRETURN count(n) AS n"
+
+
+def neighbors(direction: Literal["out", "in"], any_kind: bool) -> str:
+    """Edges of ``$ids`` (of the types in ``$kinds`` unless ``any_kind``) with the far entity."""
+    left, right = _arrow(direction)
+    kinds = "" if any_kind else "\nWHERE type(r) IN $kinds"
+    return f"""UNWIND $ids AS id
+MATCH (a:{ENTITY} {{id: id}}){left}[r]{right}(b:{ENTITY}){kinds}
+RETURN id AS near, type(r) AS kind, startNode(r).id AS src, endNode(r).id AS dst,
+       properties(r) AS r, properties(b) AS n
+ORDER BY near, kind, b.id"""
+
+
+def hop(direction: Literal["out", "in"]) -> str:
+    """One breadth-first step: (near id, far id, confidence) along ``$kinds`` from ``$ids``."""
+    left, right = _arrow(direction)
+    return f"""UNWIND $ids AS id
+MATCH (a:{ENTITY} {{id: id}}){left}[r]{right}(b:{ENTITY})
+WHERE type(r) IN $kinds
+RETURN id AS near, b.id AS far, r.confidence AS confidence"""
+
+
+def relations_of_repo(any_kind: bool) -> str:
+    """Relations whose source entity is in ``$repo``, ordered by relation id."""
+    kinds = "" if any_kind else "\nWHERE type(r) IN $kinds"
+    return f"""MATCH (a:{ENTITY} {{repo: $repo}})-[r]->(b:{ENTITY}){kinds}
+RETURN type(r) AS kind, a.id AS src, b.id AS dst, properties(r) AS r
+ORDER BY r.id"""
+
+
+def entity_kind_counts(of_repo: bool) -> str:
+    where = " {repo: $repo}" if of_repo else ""
+    return f"MATCH (n:{ENTITY}{where})\nRETURN n.kind AS kind, count(*) AS n"
+
+
+def relation_kind_counts(of_repo: bool) -> str:
+    where = " {repo: $repo}" if of_repo else ""
+    return f"MATCH (:{ENTITY}{where})-[r]->()\nRETURN type(r) AS kind, count(*) AS n"

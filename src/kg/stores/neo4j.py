@@ -1,0 +1,278 @@
+"""The distributed GraphStore: Neo4j 5 over Bolt with the async ``neo4j`` driver.
+
+Passes the same contract suite as the embedded store. Statements live in ``kg.stores.cypher``,
+property codecs in ``kg.stores.neo4j_rows`` and the ``apply`` transaction in
+``kg.stores.neo4j_apply``. Every call runs in a managed transaction, which the driver retries
+with exponential backoff on transient failures for at most ``retry_seconds``::
+
+    store = Neo4jGraphStore("neo4j://localhost:7687", password="secret")
+    await store.start()               # connects, creates constraints and indexes
+    delta = await store.apply(batch)  # one transaction: all of it or nothing
+    await store.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import neo4j
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError
+
+from kg.errors import KGError, StoreError, StoreUnavailable
+from kg.model import Batch, Direction, Entity, GraphDelta, Neighbor, Reached, Relation, RelationKind
+from kg.stores import cypher
+from kg.stores.base import EntityQuery
+from kg.stores.neo4j_apply import Encoded, apply_encoded
+from kg.stores.neo4j_rows import entity_from_props, relation_from_props
+
+_UNREACHABLE = (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError)
+
+
+class Neo4jGraphStore:
+    """GraphStore on a Neo4j 5 database. See ``kg.stores.base.GraphStore``.
+
+    ``database=None`` uses the server's default database.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        user: str = "neo4j",
+        password: str = "",
+        database: str | None = None,
+        *,
+        retry_seconds: float = 15.0,
+    ) -> None:
+        self._url = url
+        self._auth = (user, password) if password else None
+        self._database = database
+        self._retry_seconds = retry_seconds
+        self._driver: AsyncDriver | None = None
+
+    def __repr__(self) -> str:
+        return f"Neo4jGraphStore({self._url!r})"
+
+    async def start(self) -> None:
+        if self._driver is not None:
+            return
+        driver = AsyncGraphDatabase.driver(
+            self._url,
+            auth=self._auth,
+            max_transaction_retry_time=self._retry_seconds,
+            connection_timeout=5.0,
+        )
+        try:
+            await driver.verify_connectivity()
+            await self._create_schema(driver)
+        except (DriverError, Neo4jError, OSError) as exc:
+            await driver.close()
+            raise StoreUnavailable(
+                f"cannot use the Neo4j graph store at {self._url}: {exc}; check that Neo4j 5 "
+                "is running there and KG_GRAPH_URL / KG_GRAPH_USER / KG_GRAPH_PASSWORD are right"
+            ) from exc
+        self._driver = driver
+
+    async def _create_schema(self, driver: AsyncDriver) -> None:
+        # Only missing items: each DDL statement is its own schema transaction, which is slow.
+        async with driver.session(database=self._database) as session:
+            record = await (await session.run(cypher.SCHEMA_NAMES)).single()
+            existing = set(record["names"]) if record is not None else set()
+            missing = [ddl for name, ddl in cypher.schema().items() if name not in existing]
+            for ddl in missing:
+                await (await session.run(ddl)).consume()
+            if missing:
+                await (await session.run(cypher.AWAIT_INDEXES)).consume()
+
+    async def close(self) -> None:
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            await driver.close()
+
+    def _session(self) -> neo4j.AsyncSession:
+        if self._driver is None:
+            raise StoreError(f"{self!r} is not started; call `await store.start()` first")
+        # The query bookmark manager keeps reads after writes causally consistent in a cluster.
+        return self._driver.session(
+            database=self._database,
+            bookmark_manager=self._driver.execute_query_bookmark_manager,
+        )
+
+    def _failed(self, exc: Exception) -> StoreError:
+        if isinstance(exc, _UNREACHABLE):
+            return StoreUnavailable(
+                f"lost the Neo4j graph store at {self._url}: {exc}; check that it is running"
+            )
+        return StoreError(f"Neo4j graph store at {self._url} failed: {exc}")
+
+    async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            return await (await tx.run(query, params)).data()
+
+        try:
+            async with self._session() as session:
+                return await session.execute_read(work)
+        except KGError:
+            raise
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise self._failed(exc) from exc
+
+    async def _write(self, query: str, **params: Any) -> None:
+        async def work(tx: AsyncManagedTransaction) -> None:
+            await (await tx.run(query, params)).consume()
+
+        try:
+            async with self._session() as session:
+                await session.execute_write(work)
+        except KGError:
+            raise
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise self._failed(exc) from exc
+
+    async def wipe(self) -> None:
+        """Delete every node and relationship of the database (test isolation; keeps schema)."""
+        await self._write(cypher.DELETE_EVERYTHING)
+
+    async def apply(self, batch: Batch) -> GraphDelta:
+        encoded = Encoded.of(batch)  # validates before anything is sent
+        try:
+            async with self._session() as session:
+                return await session.execute_write(apply_encoded, encoded)
+        except KGError:
+            raise
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise self._failed(exc) from exc
+
+    async def get(self, ids: Sequence[str]) -> list[Entity | None]:
+        if not ids:
+            return []
+        rows = await self._read(cypher.ENTITIES_BY_ID, ids=list(dict.fromkeys(ids)))
+        found = {row["n"]["id"]: entity_from_props(row["n"]) for row in rows}
+        return [found.get(i) for i in ids]
+
+    def _filter(self, q: EntityQuery, *, paged: bool) -> tuple[cypher.EntityFilter, dict[str, Any]]:
+        params: dict[str, Any] = {
+            "repo": q.repo,
+            "kinds": None if q.kinds is None else [str(k) for k in q.kinds],
+            "name": q.name,
+            "name_prefix": q.name_prefix or None,
+            "path": q.path,
+            "path_prefix": q.path_prefix or None,
+            "key": q.key,
+            "after": q.after if paged else None,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        flt = cypher.EntityFilter(**{k: True for k in params})
+        return flt, params
+
+    async def find(self, query: EntityQuery) -> list[Entity]:
+        if query.limit <= 0 or (query.kinds is not None and not query.kinds):
+            return []
+        flt, params = self._filter(query, paged=True)
+        rows = await self._read(cypher.find_entities(flt), limit=query.limit, **params)
+        return [entity_from_props(row["n"]) for row in rows]
+
+    async def count(self, query: EntityQuery) -> int:
+        """How many entities match, ignoring ``after`` and ``limit`` (a connection's total)."""
+        if query.kinds is not None and not query.kinds:
+            return 0
+        flt, params = self._filter(query, paged=False)
+        rows = await self._read(cypher.count_entities(flt), **params)
+        return int(rows[0]["n"])
+
+    async def neighbors(
+        self,
+        ids: Sequence[str],
+        kinds: Sequence[RelationKind] | None,
+        direction: Direction,
+    ) -> dict[str, list[Neighbor]]:
+        out: dict[str, list[Neighbor]] = {i: [] for i in ids}
+        if not out or (kinds is not None and not kinds):
+            return out
+        wanted = None if kinds is None else [str(k) for k in dict.fromkeys(kinds)]
+        query = cypher.neighbors(direction, any_kind=wanted is None)
+        for row in await self._read(query, ids=list(out), kinds=wanted):
+            rel = relation_from_props(row["kind"], row["src"], row["dst"], row["r"])
+            out[row["near"]].append(Neighbor(rel, entity_from_props(row["n"])))
+        return out
+
+    async def traverse(
+        self,
+        start: Sequence[str],
+        kinds: Sequence[RelationKind],
+        direction: Direction,
+        depth: int,
+        limit: int = 1000,
+    ) -> list[Reached]:
+        """Level-by-level BFS; among shortest paths it keeps the most confident one (ties: the
+        smallest parent id), like the embedded store."""
+        wanted = [str(k) for k in dict.fromkeys(kinds)]
+        best: dict[str, tuple[str | None, float]] = {s: (None, 1.0) for s in start}
+        frontier = sorted(best)
+        order: list[tuple[int, str]] = []
+        query = cypher.hop(direction)
+        for level in range(1, depth + 1):
+            if not frontier or not wanted or len(order) >= limit:
+                break
+            reached: dict[str, tuple[str | None, float]] = {}
+            for row in await self._read(query, ids=frontier, kinds=wanted):
+                u, v, c = row["near"], row["far"], float(row["confidence"])
+                if v in best:
+                    continue
+                conf = best[u][1] * c
+                prev = reached.get(v)
+                if prev is None or conf > prev[1] or (conf == prev[1] and u < str(prev[0])):
+                    reached[v] = (u, conf)
+            frontier = sorted(reached)
+            best.update(reached)
+            order += [(level, v) for v in frontier]
+        order = order[: max(limit, 0)]
+        entities = await self.get([v for _, v in order])
+        return [
+            Reached(e, level, _path(best, v), best[v][1])
+            for (level, v), e in zip(order, entities, strict=True)
+            if e is not None
+        ]
+
+    async def relations(
+        self, repo: str, kinds: Sequence[RelationKind] | None = None
+    ) -> list[Relation]:
+        if kinds is not None and not kinds:
+            return []
+        wanted = None if kinds is None else [str(k) for k in dict.fromkeys(kinds)]
+        rows = await self._read(
+            cypher.relations_of_repo(any_kind=wanted is None), repo=repo, kinds=wanted
+        )
+        return [relation_from_props(r["kind"], r["src"], r["dst"], r["r"]) for r in rows]
+
+    async def get_state(self, repo: str, key: str) -> str | None:
+        rows = await self._read(cypher.GET_STATE, repo=repo, key=key)
+        return None if not rows else str(rows[0]["value"])
+
+    async def states(self, repo: str, prefix: str) -> dict[str, str]:
+        rows = await self._read(cypher.STATES_WITH_PREFIX, repo=repo, prefix=prefix)
+        return {str(r["key"]): str(r["value"]) for r in rows}
+
+    async def set_state(self, repo: str, key: str, value: str | None) -> None:
+        if value is None:
+            await self._write(cypher.DELETE_STATES, repo=repo, keys=[key])
+        else:
+            await self._write(cypher.SET_STATES, repo=repo, rows=[{"key": key, "value": value}])
+
+    async def stats(self, repo: str | None = None) -> dict[str, int]:
+        of_repo = repo is not None
+        rows = [
+            *await self._read(cypher.entity_kind_counts(of_repo), repo=repo),
+            *await self._read(cypher.relation_kind_counts(of_repo), repo=repo),
+        ]
+        return {str(r["kind"]): int(r["n"]) for r in rows}
+
+
+def _path(best: dict[str, tuple[str | None, float]], v: str) -> list[str]:
+    path = [v]
+    parent = best[v][0]
+    while parent is not None:
+        path.append(parent)
+        parent = best[parent][0]
+    return path[::-1]

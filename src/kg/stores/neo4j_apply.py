@@ -1,0 +1,190 @@
+"""``GraphStore.apply`` for Neo4j: one managed write transaction, the same steps as SQLite.
+
+Order inside the transaction: deletions, stale entities then stale relations of the replace
+scopes, upserts of rows whose fingerprint changed (new or changed), batch relations with a
+missing endpoint dropped, then state. A relation whose content changed counts as replaced
+(one removed, one added), exactly like the embedded store. The work function is re-run from
+scratch when the driver retries a transient failure, so it keeps no state between attempts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from neo4j import AsyncManagedTransaction
+
+from kg.model import Batch, EntityKind, GraphDelta, RelationKind
+from kg.stores import cypher
+from kg.stores.neo4j_rows import Props, entity_props, relation_props
+
+# Rows per UNWIND statement: large enough to amortize round trips, small enough for one message.
+CHUNK = 1000
+
+
+@dataclass(slots=True)
+class Encoded:
+    """A batch validated and encoded before its transaction (the last duplicate id wins)."""
+
+    batch: Batch
+    entities: dict[str, Props]
+    relations: dict[str, tuple[RelationKind, str, str, Props]]
+
+    @classmethod
+    def of(cls, batch: Batch) -> Encoded:
+        entities = {e.id: entity_props(e) for e in batch.entities}
+        relations: dict[str, tuple[RelationKind, str, str, Props]] = {}
+        for r in batch.relations:
+            rid = r.id
+            relations[rid] = (r.kind, r.src, r.dst, relation_props(r, rid))
+        return cls(batch, entities, relations)
+
+
+@dataclass(slots=True)
+class _Tally:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    relations_added: int = 0
+    relations_removed: int = 0
+    kinds: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+
+    def touch(self, kind: str, path: str | None) -> None:
+        self.kinds.add(kind)
+        if path is not None:
+            self.paths.add(path)
+
+    def delta(self, repo: str) -> GraphDelta:
+        return GraphDelta(
+            repo=repo,
+            added=sorted(self.added),
+            updated=sorted(self.updated),
+            removed=sorted(self.removed),
+            relations_added=self.relations_added,
+            relations_removed=self.relations_removed,
+            kinds=sorted(self.kinds),
+            paths=sorted(self.paths),
+        )
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+async def _records(
+    tx: AsyncManagedTransaction, query: str, **params: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of ``query`` and how many relationships it deleted."""
+    result = await tx.run(query, params)
+    rows = await result.data()
+    summary = await result.consume()
+    return rows, summary.counters.relationships_deleted
+
+
+async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta:
+    tally = _Tally()
+    batch = enc.batch
+    deletions = list(dict.fromkeys(batch.deletions))
+    for chunk in _chunks(deletions):
+        await _remove(tx, tally, cypher.REMOVE_ENTITIES, ids=chunk)
+    if batch.replace_scopes:
+        scopes = sorted(batch.replace_scopes)
+        await _remove(
+            tx, tally, cypher.REMOVE_STALE_ENTITIES, scopes=scopes, keep=list(enc.entities)
+        )
+        rows, _ = await _records(
+            tx, cypher.remove_stale_relations(), scopes=scopes, keep=list(enc.relations)
+        )
+        tally.relations_removed += sum(int(r["removed"]) for r in rows)
+    await _upsert_entities(tx, enc.entities, tally)
+    await _upsert_relations(tx, await _attached(tx, enc), tally)
+    await _apply_state(tx, batch.repo, batch.state)
+    return tally.delta(batch.repo)
+
+
+async def _remove(tx: AsyncManagedTransaction, tally: _Tally, query: str, **params: Any) -> None:
+    rows, rels = await _records(tx, query, **params)
+    for row in rows:
+        tally.removed.append(row["id"])
+        tally.touch(row["kind"], row["path"])
+    tally.relations_removed += rels
+
+
+async def _fingerprints(
+    tx: AsyncManagedTransaction, query: str, key: str, rows: list[Any]
+) -> dict[str, str]:
+    stored: dict[str, str] = {}
+    for chunk in _chunks(rows):
+        found, _ = await _records(tx, query, **{key: chunk})
+        stored.update((r["id"], r["fp"]) for r in found)
+    return stored
+
+
+async def _upsert_entities(
+    tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: _Tally
+) -> None:
+    stored = await _fingerprints(tx, cypher.ENTITY_FINGERPRINTS, "ids", list(entities))
+    by_kind: dict[EntityKind, list[Props]] = defaultdict(list)
+    for eid, props in entities.items():
+        fp = stored.get(eid)
+        if fp == props["fp"]:
+            continue
+        (tally.added if fp is None else tally.updated).append(eid)
+        tally.touch(props["kind"], props["path"])
+        by_kind[EntityKind(props["kind"])].append(props)
+    for kind in sorted(by_kind):
+        for chunk in _chunks(by_kind[kind]):
+            await _records(tx, cypher.upsert_entities(kind), rows=chunk)
+
+
+async def _attached(
+    tx: AsyncManagedTransaction, enc: Encoded
+) -> dict[str, tuple[RelationKind, str, str, Props]]:
+    """The batch relations whose two endpoints exist once the batch's entities are written."""
+    ends = {e for (_, src, dst, _) in enc.relations.values() for e in (src, dst)}
+    outside = sorted(ends - enc.entities.keys())
+    existing: set[str] = set()
+    for chunk in _chunks(outside):
+        rows, _ = await _records(tx, cypher.EXISTING_ENTITIES, ids=chunk)
+        existing.update(r["id"] for r in rows)
+    missing = set(outside) - existing
+    return {
+        rid: rel
+        for rid, rel in enc.relations.items()
+        if rel[1] not in missing and rel[2] not in missing
+    }
+
+
+async def _upsert_relations(
+    tx: AsyncManagedTransaction,
+    relations: Mapping[str, tuple[RelationKind, str, str, Props]],
+    tally: _Tally,
+) -> None:
+    keys = [{"kind": k.value, "src": s, "dst": d} for (k, s, d, _) in relations.values()]
+    stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "rows", keys)
+    by_kind: dict[RelationKind, list[Props]] = defaultdict(list)
+    for rid, (kind, src, dst, props) in relations.items():
+        fp = stored.get(rid)
+        if fp == props["fp"]:
+            continue
+        tally.relations_added += 1
+        tally.relations_removed += fp is not None
+        by_kind[kind].append({"src": src, "dst": dst, "props": props})
+    for kind in sorted(by_kind):
+        for chunk in _chunks(by_kind[kind]):
+            await _records(tx, cypher.upsert_relations(kind), rows=chunk)
+
+
+async def _apply_state(
+    tx: AsyncManagedTransaction, repo: str, state: Mapping[str, str | None]
+) -> None:
+    gone = [k for k, v in state.items() if v is None]
+    rows = [{"key": k, "value": v} for k, v in state.items() if v is not None]
+    for chunk in _chunks(gone):
+        await _records(tx, cypher.DELETE_STATES, repo=repo, keys=chunk)
+    for chunk in _chunks(rows):
+        await _records(tx, cypher.SET_STATES, repo=repo, rows=chunk)
