@@ -1,0 +1,177 @@
+"""The Cypher builders of ``kg.stores.cypher``: as strings, and compiled by a real Neo4j."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import fields
+from typing import Any
+
+import pytest
+from neo4j import AsyncGraphDatabase
+
+from kg.model import EntityKind, RelationKind
+from kg.stores import cypher
+
+PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def params_of(query: str) -> set[str]:
+    return set(PARAM.findall(query))
+
+
+def every_filter() -> list[cypher.EntityFilter]:
+    names = [f.name for f in fields(cypher.EntityFilter)]
+    return [
+        cypher.EntityFilter(**dict(zip(names, flags, strict=True)))
+        for flags in itertools.product([False, True], repeat=len(names))
+    ]
+
+
+def some_filters() -> list[cypher.EntityFilter]:
+    """No clause, each clause alone, and all clauses: clauses are independent (joined by AND)."""
+    names = [f.name for f in fields(cypher.EntityFilter)]
+    return [
+        cypher.EntityFilter(),
+        *(cypher.EntityFilter(**{n: True}) for n in names),
+        cypher.EntityFilter(**dict.fromkeys(names, True)),
+    ]
+
+
+def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[str]:
+    """Every statement the store can send, in every shape the builders can give it."""
+    out: list[str] = [
+        *cypher.schema().values(),
+        cypher.SCHEMA_NAMES,
+        cypher.DELETE_EVERYTHING,
+        cypher.REMOVE_ENTITIES,
+        cypher.REMOVE_STALE_ENTITIES,
+        cypher.remove_stale_relations(),
+        cypher.ENTITY_FINGERPRINTS,
+        cypher.EXISTING_ENTITIES,
+        cypher.RELATION_FINGERPRINTS,
+        cypher.SET_STATES,
+        cypher.DELETE_STATES,
+        cypher.GET_STATE,
+        cypher.STATES_WITH_PREFIX,
+        cypher.ENTITIES_BY_ID,
+    ]
+    out += [cypher.upsert_entities(k) for k in EntityKind]
+    out += [cypher.upsert_relations(k) for k in RelationKind]
+    for flt in every_filter() if filters is None else filters:
+        out += [cypher.find_entities(flt), cypher.count_entities(flt)]
+    for direction, any_kind in itertools.product(("out", "in"), (True, False)):
+        out.append(cypher.neighbors(direction, any_kind))  # type: ignore[arg-type]
+    out += [cypher.hop("out"), cypher.hop("in")]
+    out += [cypher.relations_of_repo(True), cypher.relations_of_repo(False)]
+    for of_repo in (True, False):
+        out += [cypher.entity_kind_counts(of_repo), cypher.relation_kind_counts(of_repo)]
+    return out
+
+
+def test_no_statement_contains_a_literal_value() -> None:
+    # Values only ever arrive as $parameters, so no statement needs a quoted string.
+    for query in every_statement():
+        assert "'" not in query, query
+        assert '"' not in query, query
+        assert "`" not in query, query
+
+
+def test_labels_and_types_come_only_from_the_enums() -> None:
+    assert cypher.label(EntityKind.PULL_REQUEST) == "PullRequest"
+    assert cypher.rel_type(RelationKind.CO_CHANGES) == "CO_CHANGES"
+    for bad in ["Function", "Function) DETACH DELETE (n", RelationKind.CALLS]:
+        with pytest.raises(ValueError, match="not an entity kind"):
+            cypher.label(bad)  # type: ignore[arg-type]
+    for bad in ["CALLS", "CALLS]->() DELETE r //", EntityKind.FILE]:
+        with pytest.raises(ValueError, match="not a relation kind"):
+            cypher.rel_type(bad)  # type: ignore[arg-type]
+
+
+def test_upserts_splice_the_kind_and_take_rows() -> None:
+    q = cypher.upsert_entities(EntityKind.CLASS)
+    assert q.splitlines() == [
+        "UNWIND $rows AS row",
+        "MERGE (n:Entity {id: row.id})",
+        "SET n = row, n:Class",
+    ]
+    q = cypher.upsert_relations(RelationKind.INHERITS)
+    assert "MERGE (a)-[r:INHERITS]->(b)" in q
+    assert params_of(q) == {"rows"}
+
+
+def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
+    ddl = cypher.schema()
+    assert all("IF NOT EXISTS" in q and f" {name} " in q for name, q in ddl.items())
+    assert "REQUIRE n.id IS UNIQUE" in ddl["kg_entity_id"]
+    assert "REQUIRE (s.repo, s.key) IS UNIQUE" in ddl["kg_state_key"]
+    owners = [q for q in ddl.values() if "ON (r.owner)" in q]
+    assert len(owners) == len(RelationKind)
+    for kind in RelationKind:
+        assert any(f"[r:{kind.value}]" in q for q in owners)
+
+
+def test_stale_relations_query_has_one_indexed_branch_per_type() -> None:
+    q = cypher.remove_stale_relations()
+    assert q.count("UNION ALL") == len(RelationKind) - 1
+    assert q.count("{owner: scope}") == len(RelationKind)
+    assert params_of(q) == {"scopes", "keep"}
+
+
+def test_find_builds_only_the_asked_clauses_in_a_fixed_order() -> None:
+    assert cypher.find_entities(cypher.EntityFilter()) == (
+        "MATCH (n:Entity)\nWITH n ORDER BY n.id LIMIT $limit\nRETURN properties(n) AS n"
+    )
+    flt = cypher.EntityFilter(repo=True, kinds=True, path_prefix=True, after=True)
+    where = cypher.find_entities(flt).splitlines()[1]
+    assert where == (
+        "WHERE n.repo = $repo AND n.kind IN $kinds AND n.path STARTS WITH $path_prefix "
+        "AND n.id > $after"
+    )
+    assert cypher.count_entities(flt).endswith("RETURN count(n) AS n")
+    for f in every_filter():
+        wanted = {
+            name
+            for name in (
+                "repo",
+                "kinds",
+                "name",
+                "name_prefix",
+                "path",
+                "path_prefix",
+                "key",
+                "after",
+            )
+            if getattr(f, name)
+        }
+        assert params_of(cypher.find_entities(f)) == wanted | {"limit"}
+        assert params_of(cypher.count_entities(f)) == wanted
+
+
+def test_directions_turn_the_arrow() -> None:
+    assert "(a:Entity {id: id})-[r]->(b:Entity)" in cypher.neighbors("out", True)
+    assert "(a:Entity {id: id})<-[r]-(b:Entity)" in cypher.hop("in")
+    assert "WHERE type(r) IN $kinds" in cypher.neighbors("in", False)
+    assert "$kinds" not in cypher.neighbors("in", True)
+    with pytest.raises(ValueError, match="direction"):
+        cypher.hop("both")  # type: ignore[arg-type]
+
+
+def test_counts_narrow_to_a_repo_only_when_asked() -> None:
+    assert params_of(cypher.entity_kind_counts(True)) == {"repo"}
+    assert params_of(cypher.entity_kind_counts(False)) == set()
+    assert params_of(cypher.relation_kind_counts(True)) == {"repo"}
+
+
+async def test_every_statement_compiles_on_neo4j(neo4j_url: str) -> None:
+    """EXPLAIN plans a statement without running it: every builder shape is valid Cypher."""
+    statements = every_statement(some_filters())
+    dummy: dict[str, Any] = {name: None for q in statements for name in params_of(q)}
+    async with (
+        AsyncGraphDatabase.driver(neo4j_url, auth=None) as driver,
+        driver.session() as session,
+    ):
+        for query in statements:
+            if query.startswith(("CREATE ", "SHOW ")):
+                continue  # schema commands cannot be EXPLAINed
+            await (await session.run(f"EXPLAIN {query}", dummy)).consume()
