@@ -9,6 +9,7 @@ import pytest
 from kg.errors import ConfigError, StoreUnavailable
 from kg.model import Batch, Entity, EntityKind
 from kg.stores.factory import open_graph_store
+from kg.stores.neo4j import Neo4jGraphStore
 from kg.stores.sqlite import SqliteGraphStore
 
 
@@ -52,3 +53,9 @@ async def test_unopenable_path_is_store_unavailable(tmp_path: Path) -> None:
     store = open_graph_store(f"sqlite:///{tmp_path}/dir.db")
     with pytest.raises(StoreUnavailable, match=r"dir\.db"):
         await store.start()
+
+
+@pytest.mark.parametrize("url", ["neo4j://127.0.0.1:7687", "bolt://127.0.0.1:7687"])
+def test_neo4j_urls_pick_the_neo4j_store_without_connecting(url: str) -> None:
+    store = open_graph_store(url, user="neo4j", password="secret")
+    assert isinstance(store, Neo4jGraphStore)

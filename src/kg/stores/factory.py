@@ -11,8 +11,6 @@ driver.
 
 from __future__ import annotations
 
-import importlib
-from typing import cast
 from urllib.parse import urlparse
 
 from kg.errors import ConfigError
@@ -48,11 +46,10 @@ def open_graph_store(url: str, *, user: str = "neo4j", password: str = "") -> Gr
 
 def _neo4j(url: str, user: str, password: str) -> GraphStore:
     try:
-        module = importlib.import_module("kg.stores.neo4j")
-        cls = module.Neo4jGraphStore
-    except (ImportError, AttributeError) as exc:
+        from kg.stores.neo4j import Neo4jGraphStore
+    except ImportError as exc:
         raise ConfigError(
             f"graph URL {url!r} needs the Neo4j store (kg.stores.neo4j.Neo4jGraphStore), "
             f"which could not be loaded: {exc}; install the `neo4j` driver or use a sqlite:/// URL"
         ) from exc
-    return cast(GraphStore, cls(url, user=user, password=password))
+    return Neo4jGraphStore(url, user=user, password=password)

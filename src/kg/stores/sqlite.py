@@ -23,6 +23,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from opentelemetry import trace
+
 from kg.errors import KGError, StoreError, StoreUnavailable
 from kg.model import (
     Batch,
@@ -46,6 +48,7 @@ from kg.stores.sqlite_rows import (
 )
 
 T = TypeVar("T")
+_tracer = trace.get_tracer("codekg")
 
 
 class SqliteGraphStore:
@@ -93,7 +96,14 @@ class SqliteGraphStore:
             raise StoreError(f"SQLite graph store at {self._path} failed: {exc}") from exc
 
     async def apply(self, batch: Batch) -> GraphDelta:
-        return await self._run(partial(apply_batch, batch=batch))
+        attributes: dict[str, str | int] = {
+            "repo": batch.repo,
+            "entities": len(batch.entities),
+            "relations": len(batch.relations),
+            "scopes": len(batch.replace_scopes),
+        }
+        with _tracer.start_as_current_span("graph_store.apply", attributes=attributes):
+            return await self._run(partial(apply_batch, batch=batch))
 
     async def get(self, ids: Sequence[str]) -> list[Entity | None]:
         found = await self._run(partial(_get, ids=ids))
@@ -121,11 +131,16 @@ class SqliteGraphStore:
         depth: int,
         limit: int = 1000,
     ) -> list[Reached]:
-        return await self._run(
-            partial(
-                _traverse, start=start, kinds=kinds, direction=direction, depth=depth, limit=limit
-            )
+        run = partial(
+            _traverse, start=start, kinds=kinds, direction=direction, depth=depth, limit=limit
         )
+        attributes: dict[str, str | int] = {
+            "start": len(start),
+            "depth": depth,
+            "direction": direction,
+        }
+        with _tracer.start_as_current_span("graph_store.traverse", attributes=attributes):
+            return await self._run(run)
 
     async def relations(
         self, repo: str, kinds: Sequence[RelationKind] | None = None
@@ -150,7 +165,7 @@ class SqliteGraphStore:
 
 def _connect(path: str) -> sqlite3.Connection:
     # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE in apply).
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
         for pragma in sql.PRAGMAS:
             conn.execute(pragma)

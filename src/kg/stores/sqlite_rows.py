@@ -55,6 +55,9 @@ def fingerprint(row: Row) -> str:
 _ENCODER = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(",", ":"))
 _ENTITY_KINDS: dict[str, str] = {k: k.value for k in EntityKind}
 _RELATION_KINDS: dict[str, str] = {k: k.value for k in RelationKind}
+# Dict lookups: calling the enum class per row costs more than the rest of decoding.
+_AS_ENTITY_KIND: dict[str, EntityKind] = {k.value: k for k in EntityKind}
+_AS_RELATION_KIND: dict[str, RelationKind] = {k.value: k for k in RelationKind}
 
 
 def _is_attr_value(v: object) -> bool:
@@ -159,7 +162,7 @@ def _parse_time(s: Any) -> datetime | None:
 
 def _validity_from(cols: Sequence[Any]) -> Validity:
     from_commit, from_time, to_commit, to_time = cols
-    if from_commit is None and from_time is None and to_commit is None and to_time is None:
+    if from_commit is from_time is to_commit is to_time is None:
         return ALWAYS
     return Validity(from_commit, _parse_time(from_time), to_commit, _parse_time(to_time))
 
@@ -173,7 +176,7 @@ def entity_from_row(row: Sequence[Any]) -> Entity:
     span = None if row[7] is None else Span(row[7], row[8], row[9], row[10])
     return Entity(
         id=row[0],
-        kind=EntityKind(row[1]),
+        kind=_AS_ENTITY_KIND[row[1]],
         repo=row[2],
         key=row[3],
         name=row[4],
@@ -189,7 +192,7 @@ def entity_from_row(row: Sequence[Any]) -> Entity:
 def relation_from_row(row: Sequence[Any]) -> Relation:
     """A Relation from the ``RELATION_COLUMNS`` of a row (its id is derived, not read)."""
     return Relation(
-        kind=RelationKind(row[1]),
+        kind=_AS_RELATION_KIND[row[1]],
         src=row[2],
         dst=row[3],
         confidence=row[4],
