@@ -30,6 +30,7 @@ from kg.model import EntityKind, RelationKind, entity_id
 from kg.stores.base import EntityQuery
 
 DEFINERS = [RelationKind.DEFINES, RelationKind.CONTAINS]
+MAX_NESTING = 8  # classes in functions in classes ... deeper than this is not listed
 FIRST = 50
 
 
@@ -113,7 +114,7 @@ class File(Node):
         node = await _load(info, entity_id(EntityKind.REPOSITORY, self.entity.repo, ""))
         return node if isinstance(node, Repository) else None
 
-    @strawberry.field(description="Symbols this file defines directly, ordered by id.")
+    @strawberry.field(description="Every symbol written in this file, in source order.")
     async def symbols(
         self,
         info: Info,
@@ -121,10 +122,14 @@ class File(Node):
         after: str | None = None,
         kinds: list[SymbolKind] | None = None,
     ) -> Connection[Symbol]:
+        # File CONTAINS Module DEFINES Class DEFINES method ...: the file's symbols are what
+        # it reaches over those edges; one batched traversal for all files of the request.
+        loader = info.context.loaders.reach(DEFINERS, "out", MAX_NESTING)
         wanted = set(symbol_kinds(kinds))
-        pairs = await neighbors(info, self.entity.id, DEFINERS, "out")
-        found = {n.id: n for _, n in pairs if isinstance(n, Symbol) and n.entity.kind in wanted}
-        return list_page([found[k] for k in sorted(found)], first, after)
+        found = [h.entity for h in await loader.load(self.entity.id) if h.entity.kind in wanted]
+        found.sort(key=lambda e: (e.span.start_line if e.span else 0, e.id))
+        nodes = [n for e in found if isinstance(n := to_node(e), Symbol)]
+        return list_page(nodes, first, after)
 
     @strawberry.field(description="Files and modules this file imports.")
     async def imports(
@@ -141,7 +146,7 @@ class File(Node):
 
 @strawberry.interface(description="A named code symbol: module, class, function or variable.")
 class Symbol(Node):
-    @strawberry.field(description="Dotted name inside its module, e.g. `Parser.parse`.")
+    @strawberry.field(description="Qualified dotted name, e.g. `pkg.parser.Parser.parse`.")
     def qualname(self) -> str:
         return attr(self.entity, "qualname") or self.entity.key.rpartition("::")[2]
 
@@ -182,7 +187,7 @@ class Symbol(Node):
     async def defined_in(self, info: Info) -> Node | None:
         return await first_neighbor(info, self.entity.id, DEFINERS, "in")
 
-    @strawberry.field(description="Symbols this one defines (methods of a class, ...).")
+    @strawberry.field(description="Symbols this one defines directly (a class's methods, ...).")
     async def members(
         self, info: Info, first: int = FIRST, after: str | None = None
     ) -> Connection[Symbol]:

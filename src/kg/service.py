@@ -14,7 +14,7 @@ search hits joined with their entities, and a span around every call::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -67,8 +67,16 @@ class SearchResult:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
+    """One page of search results; iterating it yields the results in rank order."""
+
     results: list[SearchResult]
     has_next: bool
+
+    def __iter__(self) -> Iterator[SearchResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
 
 
 class SearchUnavailable(NotFound):

@@ -55,6 +55,20 @@ def _file(path: str) -> Entity:
     )
 
 
+def _module(path: str) -> Entity:
+    dotted = path.removesuffix(".py").replace("/", ".")
+    return Entity.make(
+        EntityKind.MODULE,
+        REPO,
+        dotted,
+        name=dotted,
+        path=path,
+        language="python",
+        owner=file_scope(REPO, path),
+        attrs={"qualname": dotted},
+    )
+
+
 def _fn(path: str, qual: str, line: int, **attrs: str) -> Entity:
     kind = EntityKind.CLASS if qual[0].isupper() and "." not in qual else EntityKind.FUNCTION
     return Entity.make(
@@ -76,6 +90,7 @@ class Demo:
     def __init__(self) -> None:
         self.repo = Entity.make(EntityKind.REPOSITORY, REPO, "", name=REPO, attrs={"root": "/x"})
         self.files = {p: _file(p) for p in ("pkg/util.py", "pkg/app.py", "pkg/cli.py", "gen.py")}
+        self.modules = {p: _module(p) for p in self.files}
         self.slugify = _fn(
             "pkg/util.py",
             "slugify",
@@ -114,12 +129,15 @@ class Demo:
     def batch(self) -> Batch:
         f = self.files
         rel = _rel
-        relations = [
-            rel(RelationKind.DEFINES, f["pkg/util.py"], self.slugify),
-            rel(RelationKind.DEFINES, f["pkg/app.py"], self.page),
+        m = self.modules
+        # the code extractor's shape: File CONTAINS Module DEFINES Class DEFINES method
+        relations = [rel(RelationKind.CONTAINS, f[p], m[p]) for p in f]
+        relations += [
+            rel(RelationKind.DEFINES, m["pkg/util.py"], self.slugify),
+            rel(RelationKind.DEFINES, m["pkg/app.py"], self.page),
             rel(RelationKind.DEFINES, self.page, self.url),
             rel(RelationKind.DEFINES, self.page, self.title),
-            rel(RelationKind.DEFINES, f["pkg/cli.py"], self.main),
+            rel(RelationKind.DEFINES, m["pkg/cli.py"], self.main),
             rel(RelationKind.IMPORTS, f["pkg/app.py"], f["pkg/util.py"], 1.0, "code:import"),
             rel(RelationKind.IMPORTS, f["pkg/cli.py"], f["pkg/app.py"], 1.0, "code:import"),
             rel(RelationKind.CALLS, self.main, self.url, 0.9, "code:name-match"),
@@ -130,11 +148,11 @@ class Demo:
             rel(RelationKind.MODIFIES, self.commit, f["pkg/util.py"], 1.0, "git:log"),
         ]
         for i, g in enumerate(self.gen):
-            relations.append(rel(RelationKind.DEFINES, f["gen.py"], g))
+            relations.append(rel(RelationKind.DEFINES, m["gen.py"], g))
             relations.append(rel(RelationKind.CALLS, g, self.slugify, 0.5, "code:name-match"))
             if i:
                 relations.append(rel(RelationKind.CALLS, g, self.gen[i - 1], 1.0, "code:local"))
-        entities = [self.repo, *f.values(), *self.symbols(), self.commit, self.ada]
+        entities = [self.repo, *f.values(), *m.values(), *self.symbols(), self.commit, self.ada]
         return Batch(repo=REPO, entities=entities, relations=relations, documents=self.docs())
 
     def docs(self) -> list[Document]:

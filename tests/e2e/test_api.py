@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import socket
+import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from html.parser import HTMLParser
@@ -26,8 +27,9 @@ import uvicorn
 import websockets
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
+from starlette.applications import Starlette
 
-from api.app import create_app
+from api.app import create_app, create_lifespan_app
 from embeddings.base import Embedder
 from embeddings.factory import open_embedder
 from embeddings.hybrid import HybridSearcher
@@ -49,6 +51,7 @@ from kg.model import (
     RelationKind,
     entity_id,
 )
+from kg.runtime import open_runtime
 from kg.service import GraphService, Searcher
 from kg.settings import Settings
 from kg.stores.base import EntityQuery, GraphStore
@@ -332,16 +335,20 @@ async def test_symbols_filter_by_kind_and_name(client: httpx.AsyncClient, demo: 
 
 async def test_file_symbols_members_and_imports(client: httpx.AsyncClient, demo: Demo) -> None:
     q = """query($id: ID!) { node(id: $id) { ... on File {
-        symbols { totalCount edges { node { qualname ... on Class {
-          members { edges { node { qualname } } } } } } }
+        all: symbols { totalCount edges { node { __typename } } }
+        symbols(kinds: [CLASS, FUNCTION]) { totalCount edges { node { qualname
+          definedIn { __typename }
+          ... on Class { members { edges { node { qualname } } } } } } }
         imports { totalCount edges { node { id } kind confidence provenance } }
         importedBy { edges { node { ... on File { path } } } }
         repository { name } } } }"""
     f = (await data_of(client, q, id=demo.files["pkg/app.py"].id))["node"]
-    assert f["symbols"]["totalCount"] == 1
-    page = f["symbols"]["edges"][0]["node"]
-    assert page["qualname"] == "Page"
-    assert sorted(e["node"]["qualname"] for e in page["members"]["edges"]) == [
+    assert f["all"]["totalCount"] == 4
+    assert f["all"]["edges"][0]["node"]["__typename"] == "Module"
+    symbols = [e["node"] for e in f["symbols"]["edges"]]
+    assert [s["qualname"] for s in symbols] == ["Page", "Page.url", "Page.title"]  # source order
+    assert [s["definedIn"]["__typename"] for s in symbols] == ["Module", "Class", "Class"]
+    assert sorted(e["node"]["qualname"] for e in symbols[0]["members"]["edges"]) == [
         "Page.title",
         "Page.url",
     ]
@@ -446,6 +453,17 @@ async def test_dataloaders_bound_store_calls_over_100_functions(
     # find: repository + 1 page; get: 1 batch of files;
     # neighbors: definers 1 + callers 2 levels + callees 1
     assert store.calls == Counter({"find": 2, "get": 1, "neighbors": 4}), store.calls
+
+    files = """{ repository(name: "demo") { files { edges { node {
+        symbols { totalCount } imports { totalCount } } } } } }"""
+    store.calls.clear()
+    data = await data_of(client, files)
+    assert (
+        sum(e["node"]["symbols"]["totalCount"] for e in data["repository"]["files"]["edges"])
+        == GEN_FUNCTIONS + 4 + 1 + 4
+    )
+    # the symbol walk: file -> module -> top level -> methods -> (none); imports: 1
+    assert store.calls == Counter({"find": 2, "neighbors": 5}), store.calls
 
 
 # -- search --------------------------------------------------------------------------------
@@ -587,12 +605,11 @@ async def test_graphiql_is_served_from_vendored_assets_only(client: httpx.AsyncC
 
 
 @contextlib.asynccontextmanager
-async def running_server(service: GraphService) -> AsyncIterator[int]:
-    app = create_app(SETTINGS, service, keep_alive_interval=0.2)
+async def running_server(app: Starlette) -> AsyncIterator[int]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         for _ in range(200):
@@ -637,7 +654,8 @@ SUBSCRIPTION = """subscription($repo: String, $kinds: [String!]) {
 async def test_graph_changed_over_graphql_transport_ws(
     demo_store: GraphStore, bus: EventBus, demo: Demo
 ) -> None:
-    async with running_server(GraphService(demo_store, None, bus)) as port:
+    app = create_app(SETTINGS, GraphService(demo_store, None, bus), keep_alive_interval=0.2)
+    async with running_server(app) as port:
         transport = WebsocketsTransport(
             url=f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]
         )
@@ -677,8 +695,18 @@ async def test_graph_changed_over_graphql_transport_ws(
 async def test_graph_changed_over_legacy_graphql_ws_with_keep_alive(
     demo_store: GraphStore, bus: EventBus, demo: Demo
 ) -> None:
+    lifecycle: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def open_service() -> AsyncIterator[GraphService]:
+        lifecycle.append("open")
+        yield GraphService(demo_store, None, bus)
+        lifecycle.append("close")
+
     async with (
-        running_server(GraphService(demo_store, None, bus)) as port,
+        running_server(
+            create_lifespan_app(SETTINGS, open_service, keep_alive_interval=0.2)
+        ) as port,
         websockets.connect(
             f"ws://127.0.0.1:{port}/graphql", subprotocols=[websockets.Subprotocol("graphql-ws")]
         ) as ws,
@@ -711,7 +739,84 @@ async def test_graph_changed_over_legacy_graphql_ws_with_keep_alive(
         await asyncio.wait_for(publish_until(bus, got, [delta_event(REPO, demo.url.id)]), 15)
         await reader
         await ws.send(json.dumps({"type": "stop", "id": "1"}))
+    assert lifecycle == ["open", "close"]  # the app's lifespan owned the service
     msg = got.result()
     assert msg["id"] == "1"
     assert msg["payload"]["data"]["graphChanged"]["added"] == [demo.url.id]
     assert "ka" in kinds_seen
+
+
+# -- a real project through the real pipeline --------------------------------------------------
+
+PROJECT = {
+    "shop/__init__.py": "",
+    "shop/money.py": (
+        "def cents(amount: float) -> int:\n"
+        '    """Convert an amount to whole cents."""\n'
+        "    return round(amount * 100)\n"
+    ),
+    "shop/cart.py": (
+        "from shop.money import cents\n\n\n"
+        "class Cart:\n"
+        "    def total(self) -> int:\n"
+        "        return sum(cents(p) for p in self.prices())\n\n"
+        "    def prices(self) -> list[float]:\n"
+        "        return [1.5, 2.25]\n\n\n"
+        "def checkout() -> int:\n"
+        "    return Cart().total()\n"
+    ),
+}
+
+
+@pytest.fixture
+def shop_repo(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    for rel, text in PROJECT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    env = {
+        "GIT_AUTHOR_NAME": "Ada",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+        "HOME": str(tmp_path),
+    }
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "Add the cart"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+    return root
+
+
+async def test_api_over_a_project_indexed_by_the_pipeline(tmp_path: Path, shop_repo: Path) -> None:
+    root = shop_repo
+    settings = Settings(_env_file=None, graph_url=f"sqlite:///{tmp_path}/g.db", embed=False)
+    async with open_runtime(settings) as rt:
+        await rt.indexer(embed=False).index(root, repo="shop")
+        async with http_client(rt.service()) as client:
+            q = """{ repository(name: "shop") {
+                files(pathPrefix: "shop/cart") { edges { node { path
+                  symbols(kinds: [CLASS, FUNCTION]) { edges { node { name definedIn { name } } } }
+                  imports { edges { node { __typename name } provenance } } } } }
+                commits { edges { node { summary author { email } } } }
+                symbols(name: "cents") { edges { node { ... on Function {
+                  signature docstring callers(depth: 3) { edges { node { name } depth } } } } } }
+            } }"""
+            repo = (await data_of(client, q))["repository"]
+    [cart] = [e["node"] for e in repo["files"]["edges"]]
+    assert cart["path"] == "shop/cart.py"
+    defined = {e["node"]["name"]: e["node"]["definedIn"]["name"] for e in cart["symbols"]["edges"]}
+    assert defined == {
+        "Cart": "shop.cart",
+        "total": "Cart",
+        "prices": "Cart",
+        "checkout": "shop.cart",
+    }
+    assert {e["node"]["name"] for e in cart["imports"]["edges"]} & {"shop.money", "money.py"}
+    assert repo["commits"]["edges"] == [
+        {"node": {"summary": "Add the cart", "author": {"email": "ada@example.com"}}}
+    ]
+    [cents] = [e["node"] for e in repo["symbols"]["edges"]]
+    assert cents["docstring"] == "Convert an amount to whole cents."
+    assert {(e["node"]["name"], e["depth"]) for e in cents["callers"]["edges"]} == {
+        ("total", 1),
+        ("checkout", 2),
+    }
