@@ -57,7 +57,7 @@ class GraphQLView(GraphQL[ApiContext, None]):
         service = getattr(request.app.state, "kg_service", None)
         if not isinstance(service, GraphService):
             raise ConfigError("the API has no GraphService yet: the app's lifespan did not run")
-        return make_context(self.settings, service)
+        return make_context(self.settings, service, cache=not isinstance(request, WebSocket))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_page(request.scope.get("root_path", "")))

@@ -1,8 +1,10 @@
 """Per-request context: the service plus DataLoaders, so every node and edge field batches.
 
-One ``Loaders`` lives for one HTTP request (or one WebSocket operation): all ``node``/``file``
-lookups of a request go through one ``get`` call per tick, all ``callers`` of the same depth
-through ``depth`` ``neighbors`` calls, whatever the number of parent nodes.
+One ``Loaders`` lives for one HTTP request: all ``node``/``file`` lookups of a request go
+through one ``get`` call per tick, all ``callers`` of the same depth through ``depth``
+``neighbors`` calls, whatever the number of parent nodes. A WebSocket connection keeps its
+context for its whole life, so there the loaders batch but do not cache (the graph changes
+under a long-lived connection; that is what its subscriptions are about).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ReachKey = tuple[tuple[RelationKind, ...], Direction, int]
 @dataclass
 class Loaders:
     service: GraphService
+    cache: bool = True
     _nodes: DataLoader[str, Entity | None] | None = None
     _edges: dict[RelKey, DataLoader[str, list[Neighbor]]] = field(default_factory=dict)
     _reach: dict[ReachKey, DataLoader[str, list[Hop]]] = field(default_factory=dict)
@@ -33,7 +36,7 @@ class Loaders:
     @property
     def nodes(self) -> DataLoader[str, Entity | None]:
         if self._nodes is None:
-            self._nodes = DataLoader(load_fn=self._load_nodes)
+            self._nodes = DataLoader(load_fn=self._load_nodes, cache=self.cache)
         return self._nodes
 
     def edges(
@@ -48,7 +51,7 @@ class Loaders:
                 found = await self.service.neighbors(ids, list(key[0]), key[1])
                 return [found.get(i, []) for i in ids]
 
-            loader = self._edges[key] = DataLoader(load_fn=load)
+            loader = self._edges[key] = DataLoader(load_fn=load, cache=self.cache)
         return loader
 
     def reach(
@@ -65,7 +68,7 @@ class Loaders:
                 )
                 return [found.get(i, []) for i in ids]
 
-            loader = self._reach[key] = DataLoader(load_fn=load)
+            loader = self._reach[key] = DataLoader(load_fn=load, cache=self.cache)
         return loader
 
     async def _load_nodes(self, ids: list[str]) -> list[Entity | None]:
@@ -82,5 +85,5 @@ class ApiContext:
 Info = strawberry.Info[ApiContext, None]
 
 
-def make_context(settings: Settings, service: GraphService) -> ApiContext:
-    return ApiContext(settings=settings, service=service, loaders=Loaders(service))
+def make_context(settings: Settings, service: GraphService, *, cache: bool = True) -> ApiContext:
+    return ApiContext(settings=settings, service=service, loaders=Loaders(service, cache))

@@ -679,6 +679,14 @@ async def test_graph_changed_over_graphql_transport_ws(
             )
             await consumer
             assert transport.subprotocol == "graphql-transport-ws"
+
+            # queries over the same long-lived connection see the graph as it is now
+            new = Entity.make(EntityKind.FUNCTION, REPO, "pkg/new.py::fresh", name="fresh")
+            node_q = gql("query($id: ID!) { node(id: $id) { id } }")
+            before = await session.execute(node_q, variable_values={"id": new.id})
+            await demo_store.apply(Batch(repo=REPO, entities=[new]))
+            after = await session.execute(node_q, variable_values={"id": new.id})
+            assert (before, after) == ({"node": None}, {"node": {"id": new.id}})
     change = got.result()["graphChanged"]
     assert change == {
         "repo": REPO,
