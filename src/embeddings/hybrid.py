@@ -13,6 +13,7 @@ IDF). Fusion is weighted reciprocal rank fusion: a hit's score is
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -38,6 +39,7 @@ LEXICAL = "lexical"
 SIGNALS = (SEMANTIC, LEXICAL)
 DENSE_VECTORS = ("code", "text")
 SPARSE_VECTOR = "lexical"
+QUERY_CACHE_SIZE = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ class HybridSearcher:
         self._k = k
         self._depth = depth
         self._dense_vectors = tuple(dense_vectors)
+        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
 
     async def search(
         self,
@@ -171,12 +174,10 @@ class HybridSearcher:
         if signal == LEXICAL:
             sparse = self._sparse.encode_query(query)
             return await self._index.search(SPARSE_VECTOR, sparse, filter=flt, limit=depth)
-        assert self._embedder is not None  # _signals only picks semantic with an embedder
-        embedder = self._embedder
-        vectors = await asyncio.to_thread(embedder.embed, [query], role="query")
+        qvec = await self._query_vector(query)
         per_vector = await asyncio.gather(
             *(
-                self._index.search(name, vectors[0], filter=flt, limit=depth)
+                self._index.search(name, qvec, filter=flt, limit=depth)
                 for name in self._dense_vectors
             )
         )
@@ -186,6 +187,19 @@ class HybridSearcher:
         for p in sorted((p for hits in per_vector for p in hits), key=lambda p: -p.score):
             merged.setdefault(p.id, p)
         return list(merged.values())[:depth]
+
+    async def _query_vector(self, query: str) -> list[float]:
+        """The query's embedding; recent ones are kept, as IDE clients repeat queries often."""
+        cached = self._query_cache.get(query)
+        if cached is not None:
+            self._query_cache.move_to_end(query)
+            return cached
+        assert self._embedder is not None  # _signals only picks semantic with an embedder
+        (vector,) = await asyncio.to_thread(self._embedder.embed, [query], role="query")
+        self._query_cache[query] = vector
+        if len(self._query_cache) > QUERY_CACHE_SIZE:
+            self._query_cache.popitem(last=False)
+        return vector
 
     def _fuse(self, lists: Mapping[str, list[ScoredPoint]]) -> list[SearchHit]:
         ranks: dict[str, dict[str, tuple[int, float]]] = {}
