@@ -262,8 +262,12 @@ class Batch:
 
     def is_empty(self) -> bool:
         return not (
-            self.entities or self.relations or self.documents or self.replace_scopes
-            or self.deletions or self.state
+            self.entities
+            or self.relations
+            or self.documents
+            or self.replace_scopes
+            or self.deletions
+            or self.state
         )
 
 
@@ -285,7 +289,10 @@ class GraphDelta(BaseModel):
     @property
     def is_empty(self) -> bool:
         return not (
-            self.added or self.updated or self.removed or self.relations_added
+            self.added
+            or self.updated
+            or self.removed
+            or self.relations_added
             or self.relations_removed
         )
 
@@ -308,8 +315,15 @@ def merge_deltas(repo: str, deltas: Iterable[GraphDelta]) -> GraphDelta:
         paths.update(d.paths)
         commit = d.commit or commit
     return GraphDelta(
-        repo=repo, added=added, updated=updated, removed=removed, relations_added=ra,
-        relations_removed=rr, kinds=sorted(kinds), paths=sorted(paths), commit=commit,
+        repo=repo,
+        added=added,
+        updated=updated,
+        removed=removed,
+        relations_added=ra,
+        relations_removed=rr,
+        kinds=sorted(kinds),
+        paths=sorted(paths),
+        commit=commit,
     )
 
 

@@ -1,0 +1,189 @@
+"""The ``kg`` command line: index a repository, serve GraphQL, search, evaluate.
+
+kg index .                 # code + history + vectors into .kg/ (embedded stores)
+kg serve --port 8000       # GraphQL + GraphiQL at http://127.0.0.1:8000/graphql
+kg search "parse a config file"
+kg eval resolution ../shared/eval/name-resolution/python
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from kg.errors import KGError
+from kg.pipeline import IndexReport
+from kg.runtime import open_runtime
+from kg.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="codekg: a time-aware code knowledge graph served over GraphQL.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+eval_app = typer.Typer(help="Measure codekg against evaluation data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console(stderr=True)
+out = Console()
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except KGError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def index(
+    path: Annotated[Path, typer.Argument(help="Working tree to index.")] = Path("."),
+    name: Annotated[
+        str | None, typer.Option(help="Repository name (default: folder name).")
+    ] = None,
+    embed: Annotated[bool, typer.Option(help="Compute vectors for search.")] = True,
+    history: Annotated[bool, typer.Option(help="Index git history.")] = True,
+) -> None:
+    """Index a repository: extract, resolve, store, embed what changed, publish the delta."""
+    if not path.is_dir():
+        console.print(f"[red]error:[/red] {path} is not a directory")
+        raise typer.Exit(2)
+    settings = _settings(embed=embed, history=history)
+    report = _run(_index(settings, path, name))
+    _print_report(report)
+
+
+async def _index(settings: Settings, path: Path, name: str | None) -> IndexReport:
+    columns = (
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        async with open_runtime(settings) as rt:
+            return await rt.indexer(progress).index(path, name)
+
+
+def _print_report(r: IndexReport) -> None:
+    table = Table(title=f"indexed {r.repo} in {r.seconds:.1f}s", show_header=False)
+    rate = r.files_changed / r.seconds if r.seconds else 0.0
+    rows = [
+        (
+            "files",
+            f"{r.files_seen} seen, {r.files_changed} changed ({rate:.0f}/s), "
+            f"{r.files_deleted} deleted, {r.files_resolved} resolved",
+        ),
+        ("skipped", ", ".join(f"{n} {why}" for why, n in sorted(r.skipped.items())) or "none"),
+        ("unknown extension", str(r.unknown_extension)),
+        ("commits", str(r.commits)),
+        ("entities", f"+{r.entities_added} ~{r.entities_updated} -{r.entities_removed}"),
+        ("relations", f"+{r.relations_added} -{r.relations_removed}"),
+        ("embedded", str(r.embedded)),
+        ("parse errors", str(len(r.parse_errors))),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
+    for note in r.notes:
+        out.print(f"note: {note}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve GraphQL (and GraphiQL in a browser) at http://HOST:PORT/graphql."""
+    settings = _settings()
+    _run(_serve(settings, host, port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from api.app import create_app  # the CLI is the one place allowed to reach up to the API
+
+    async with open_runtime(settings) as rt:
+        application = create_app(settings, rt.service())
+        config = uvicorn.Config(application, host=host, port=port, log_level="info")
+        out.print(f"GraphiQL: http://{host}:{port}/graphql")
+        await uvicorn.Server(config).serve()
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in words or code.")],
+    mode: Annotated[str, typer.Option(help="hybrid | semantic | lexical")] = "hybrid",
+    limit: Annotated[int, typer.Option(help="How many hits.")] = 10,
+) -> None:
+    """Search the indexed code and history; each hit shows how each signal ranked it."""
+    if mode not in ("hybrid", "semantic", "lexical"):
+        console.print(f"[red]error:[/red] --mode {mode!r}: use hybrid, semantic or lexical")
+        raise typer.Exit(2)
+    settings = _settings()
+    _run(_search(settings, query, mode, limit))
+
+
+async def _search(settings: Settings, query: str, mode: str, limit: int) -> None:
+    async with open_runtime(settings) as rt:
+        hits = await rt.service().search(query, mode=mode, first=limit)  # type: ignore[arg-type]
+    table = Table("#", "score", "kind", "name", "path", "why")
+    for i, result in enumerate(hits, 1):
+        why = ", ".join(f"{s.signal}#{s.rank}" for s in result.hit.signals if s.rank is not None)
+        e = result.entity
+        table.add_row(str(i), f"{result.hit.score:.4f}", e.kind.value, e.name, e.path or "", why)
+    out.print(table)
+
+
+@eval_app.command("resolution")
+def eval_resolution(
+    directory: Annotated[Path, typer.Argument(help="Folder of golden name-resolution tests.")],
+) -> None:
+    """Score name resolution on golden tests; last line: ``score: 0.xxx (passed/total)``."""
+    from kg.evaluation.resolution import score_directory
+
+    result = score_directory(directory)
+    for name, file_score in sorted(result.per_file.items()):
+        out.print(f"{name}: {file_score.passed}/{file_score.total}")
+    ratio = result.passed / result.total if result.total else 0.0
+    print(f"score: {ratio:.3f} ({result.passed}/{result.total} assertions)")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coro)
+    except KGError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app(prog_name="kg")

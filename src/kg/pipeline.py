@@ -1,0 +1,367 @@
+"""The indexing pipeline: extract -> resolve -> store -> embed changed content -> publish.
+
+Incremental by construction: a file is re-extracted only when its content hash (salted with the
+extractor's name and version) differs from the one recorded with its last successful apply; a
+file is re-resolved when it changed or when a file it depends on (by its resolver's account)
+changed or vanished; git history resumes from the last indexed commit. Re-running on an
+unchanged tree therefore writes nothing and embeds nothing.
+
+    indexer = Indexer(store, registry, embedding=stage, bus=bus)
+    report = await indexer.index(Path("."))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from extractors.base import (
+    FileExtract,
+    FileExtractor,
+    RepoContext,
+    RepoExtractor,
+    SourceFile,
+    SymbolTable,
+)
+from extractors.registry import ExtractorRegistry
+from kg.embedding_stage import EmbeddingStage
+from kg.events.base import Event, EventBus
+from kg.model import (
+    Batch,
+    Entity,
+    EntityKind,
+    GraphDelta,
+    content_hash,
+    file_scope,
+    merge_deltas,
+    resolve_scope,
+)
+from kg.sources import Candidate, Skipped, is_git_repo, list_paths, scan
+from kg.stores.base import GraphStore
+from kg.telemetry import tracer
+
+log = logging.getLogger(__name__)
+
+HASH = "hash:"
+SYMTAB = "symtab:"
+DEPS = "deps:"
+CHUNK_FILES = 200
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(slots=True)
+class IndexReport:
+    repo: str
+    files_seen: int = 0
+    files_changed: int = 0
+    files_deleted: int = 0
+    files_resolved: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    unknown_extension: int = 0
+    commits: int = 0
+    embedded: int = 0
+    entities_added: int = 0
+    entities_updated: int = 0
+    entities_removed: int = 0
+    relations_added: int = 0
+    relations_removed: int = 0
+    parse_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, delta: GraphDelta) -> None:
+        self.entities_added += len(delta.added)
+        self.entities_updated += len(delta.updated)
+        self.entities_removed += len(delta.removed)
+        self.relations_added += delta.relations_added
+        self.relations_removed += delta.relations_removed
+
+    @property
+    def wrote_anything(self) -> bool:
+        return bool(
+            self.entities_added
+            or self.entities_updated
+            or self.entities_removed
+            or self.relations_added
+            or self.relations_removed
+        )
+
+
+def repo_name_for(root: Path) -> str:
+    return root.resolve().name or "repo"
+
+
+class Indexer:
+    def __init__(
+        self,
+        store: GraphStore,
+        registry: ExtractorRegistry,
+        *,
+        embedding: EmbeddingStage | None = None,
+        bus: EventBus | None = None,
+        max_file_bytes: int = 1_000_000,
+        include_generated: bool = False,
+        history: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._embedding = embedding
+        self._bus = bus
+        self._max_bytes = max_file_bytes
+        self._include_generated = include_generated
+        self._history = history
+        self._progress = progress or (lambda stage, done, total: None)
+
+    async def index(self, root: Path, repo: str | None = None) -> IndexReport:
+        root = root.resolve()
+        repo = repo or repo_name_for(root)
+        report = IndexReport(repo=repo)
+        started = time.perf_counter()
+        with tracer.start_as_current_span("pipeline.index", attributes={"repo": repo}):
+            deltas = [await self._apply(self._repository_batch(repo, root), report)]
+            deltas += await self._index_code(root, repo, report)
+            if self._history:
+                deltas += await self._index_history(root, repo, report)
+            delta = merge_deltas(repo, deltas)
+            await self._publish(delta)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- code -------------------------------------------------------------------------------
+
+    async def _index_code(self, root: Path, repo: str, report: IndexReport) -> list[GraphDelta]:
+        with tracer.start_as_current_span("pipeline.scan", attributes={"repo": repo}):
+            paths = await asyncio.to_thread(list_paths, root)
+            known = await self._store.states(repo, HASH)
+        candidates: dict[str, tuple[FileExtractor, Candidate]] = {}
+        for item in await asyncio.to_thread(self._scan, root, paths, report):
+            extractor = self._registry.for_path(item.path)
+            if extractor is not None:
+                candidates[item.path] = (extractor, item)
+        report.files_seen = len(candidates)
+        hashes = {p: _salted_hash(ex, c.data) for p, (ex, c) in candidates.items()}
+        changed = [p for p in candidates if known.get(HASH + p) != hashes[p]]
+        deleted = sorted(k[len(HASH) :] for k in known if k[len(HASH) :] not in candidates)
+        report.files_changed, report.files_deleted = len(changed), len(deleted)
+        if not changed and not deleted:
+            return []
+
+        extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
+        tables = await self._symbol_tables(repo, extracts)
+        deltas = [
+            await self._apply(chunk, report)
+            for chunk in self._file_batches(repo, extracts, hashes, deleted)
+        ]
+        dependents = await self._dependents(repo, set(changed) | set(deleted), set(extracts))
+        for path in sorted(dependents):
+            extractor, cand = candidates[path]
+            extracts.update(await self._extract(repo, [(path, extractor, cand)], report))
+        report.files_resolved = len(extracts)
+        deltas += [
+            await self._apply(chunk, report)
+            for chunk in self._resolve_batches(repo, extracts, tables, candidates)
+        ]
+        return deltas
+
+    def _scan(self, root: Path, paths: Sequence[str], report: IndexReport) -> list[Candidate]:
+        out: list[Candidate] = []
+        for item in scan(
+            root, paths, max_bytes=self._max_bytes, include_generated=self._include_generated
+        ):
+            if isinstance(item, Skipped):
+                report.skipped[item.reason] += 1
+            elif self._registry.for_path(item.path) is None:
+                report.unknown_extension += 1
+            else:
+                out.append(item)
+        return out
+
+    async def _extract(
+        self,
+        repo: str,
+        items: Sequence[tuple[str, FileExtractor, Candidate]],
+        report: IndexReport,
+    ) -> dict[str, FileExtract]:
+        def run() -> dict[str, FileExtract]:
+            out: dict[str, FileExtract] = {}
+            for i, (path, extractor, cand) in enumerate(items, 1):
+                ex = extractor.extract_file(SourceFile(repo=repo, path=path, data=cand.data))
+                report.parse_errors += [f"{path}: {err}" for err in ex.errors]
+                out[path] = ex
+                if i % 50 == 0 or i == len(items):
+                    self._progress("extract", i, len(items))
+            return out
+
+        with tracer.start_as_current_span(
+            "pipeline.extract", attributes={"repo": repo, "files": len(items)}
+        ):
+            return await asyncio.to_thread(run)
+
+    async def _symbol_tables(
+        self, repo: str, fresh: Mapping[str, FileExtract]
+    ) -> dict[str, SymbolTable]:
+        tables: dict[str, SymbolTable] = {}
+        for key, raw in (await self._store.states(repo, SYMTAB)).items():
+            path = key[len(SYMTAB) :]
+            if path in fresh:
+                continue
+            try:
+                tables[path] = SymbolTable.model_validate_json(raw)
+            except ValidationError:
+                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", path)
+        tables.update({p: e.symbols for p, e in fresh.items()})
+        return tables
+
+    async def _dependents(self, repo: str, touched: set[str], already: set[str]) -> set[str]:
+        """Unchanged files whose resolution read a touched file's symbols."""
+        out: set[str] = set()
+        for key, raw in (await self._store.states(repo, DEPS)).items():
+            path = key[len(DEPS) :]
+            if path in already or path in touched:
+                continue
+            if touched.intersection(json.loads(raw)):
+                out.add(path)
+        return out
+
+    def _file_batches(
+        self,
+        repo: str,
+        extracts: Mapping[str, FileExtract],
+        hashes: Mapping[str, str],
+        deleted: Sequence[str],
+    ) -> Iterable[Batch]:
+        items = sorted(extracts.items())
+        for start in range(0, len(items), CHUNK_FILES):
+            batch = Batch(repo=repo)
+            for path, ex in items[start : start + CHUNK_FILES]:
+                batch.extend(ex.batch)
+                batch.replace_scopes.add(file_scope(repo, path))
+                batch.state[HASH + path] = hashes[path]
+                batch.state[SYMTAB + path] = ex.symbols.model_dump_json()
+            yield batch
+        if deleted:
+            batch = Batch(repo=repo)
+            for path in deleted:
+                batch.replace_scopes |= {file_scope(repo, path), resolve_scope(repo, path)}
+                batch.state.update({HASH + path: None, SYMTAB + path: None, DEPS + path: None})
+            yield batch
+
+    def _resolve_batches(
+        self,
+        repo: str,
+        extracts: Mapping[str, FileExtract],
+        tables: Mapping[str, SymbolTable],
+        candidates: Mapping[str, tuple[FileExtractor, Candidate]],
+    ) -> Iterable[Batch]:
+        items = sorted(extracts.items())
+        resolvers = {name: ex.resolver() for name, ex in _by_extractor(candidates).items()}
+        for start in range(0, len(items), CHUNK_FILES):
+            batch = Batch(repo=repo)
+            for path, ex in items[start : start + CHUNK_FILES]:
+                resolver = resolvers.get(candidates[path][0].name)
+                scope = resolve_scope(repo, path)
+                batch.replace_scopes.add(scope)
+                if resolver is None:
+                    continue
+                batch.relations += [r.with_owner(scope) for r in resolver.resolve(repo, ex, tables)]
+                batch.entities += _external_entities(resolver, repo)
+                deps = sorted(resolver.depends_on(ex.symbols, tables) - {path})
+                batch.state[DEPS + path] = json.dumps(deps)
+            yield batch
+
+    # -- history ----------------------------------------------------------------------------
+
+    async def _index_history(self, root: Path, repo: str, report: IndexReport) -> list[GraphDelta]:
+        if not is_git_repo(root):
+            report.notes.append(f"{root} is not a git repository: indexed code without history")
+            return []
+        deltas: list[GraphDelta] = []
+        ctx = RepoContext(repo=repo, root=root)
+        for extractor in self._registry.repo_extractors():
+            deltas += await self._run_repo_extractor(extractor, ctx, report)
+        return deltas
+
+    async def _run_repo_extractor(
+        self, extractor: RepoExtractor, ctx: RepoContext, report: IndexReport
+    ) -> list[GraphDelta]:
+        ok, why = await asyncio.to_thread(extractor.applies, ctx)
+        if not ok:
+            report.notes.append(why)
+            return []
+        key = f"extractor:{extractor.name}"
+        state = await self._store.get_state(ctx.repo, key)
+        deltas: list[GraphDelta] = []
+        batches = extractor.extract_repo(ctx, state)
+        while (item := await asyncio.to_thread(next, batches, None)) is not None:
+            if item.note:
+                report.notes.append(item.note)
+            if item.state is not None:
+                item.batch.state[key] = item.state
+            report.commits += sum(1 for e in item.batch.entities if e.kind is EntityKind.COMMIT)
+            deltas.append(await self._apply(item.batch, report))
+            self._progress(extractor.name, report.commits, 0)
+        return deltas
+
+    # -- store, vectors, bus ----------------------------------------------------------------
+
+    def _repository_batch(self, repo: str, root: Path) -> Batch:
+        entity = Entity.make(
+            EntityKind.REPOSITORY,
+            repo,
+            "",
+            name=repo,
+            owner=f"repo:{repo}",
+            attrs={"root": str(root)},
+        )
+        return Batch(repo=repo, entities=[entity])
+
+    async def _apply(self, batch: Batch, report: IndexReport) -> GraphDelta:
+        with tracer.start_as_current_span(
+            "pipeline.apply",
+            attributes={
+                "repo": batch.repo,
+                "entities": len(batch.entities),
+                "relations": len(batch.relations),
+            },
+        ):
+            delta = await self._store.apply(batch)
+        report.count(delta)
+        if self._embedding is not None:
+            report.embedded += await self._embedding.process(batch.documents, delta.removed)
+        return delta
+
+    async def _publish(self, delta: GraphDelta) -> None:
+        if self._bus is None or delta.is_empty:
+            return
+        await self._bus.publish(
+            Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump())
+        )
+
+
+def _salted_hash(extractor: FileExtractor, data: bytes) -> str:
+    return content_hash(f"{extractor.name}@{extractor.version}\0".encode() + data)
+
+
+def _by_extractor(
+    candidates: Mapping[str, tuple[FileExtractor, Candidate]],
+) -> dict[str, FileExtractor]:
+    return {extractor.name: extractor for extractor, _ in candidates.values()}
+
+
+def _external_entities(resolver: object, repo: str) -> list[Entity]:
+    """Entities a resolver created for names outside the project (e.g. external modules)."""
+    drain = getattr(resolver, "drain_external", None)
+    if drain is None:
+        return []
+    entities: list[Entity] = drain(repo)
+    return [e.with_owner(f"external:{repo}") for e in entities]

@@ -1,0 +1,119 @@
+"""The composition root: builds the stores, embedder, bus and searcher from ``Settings``.
+
+The only place that turns configuration into concrete implementations; everything else takes
+Protocols. Used by the CLI (``kg index``/``serve``/``search``) and by tests::
+
+    async with open_runtime(settings) as rt:
+        report = await rt.indexer().index(Path("."))
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from embeddings.base import Embedder
+from embeddings.factory import open_embedder
+from embeddings.hybrid import HybridSearcher
+from embeddings.index.base import VectorIndex
+from embeddings.index.factory import open_vector_index
+from embeddings.sparse import SparseEncoder
+from extractors.registry import ExtractorRegistry
+from kg.embedding_stage import EmbeddingStage
+from kg.events.base import EventBus
+from kg.events.memory import InProcessBus
+from kg.pipeline import Indexer, Progress
+from kg.service import GraphService
+from kg.settings import Settings
+from kg.stores.base import GraphStore
+from kg.stores.factory import open_graph_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    store: GraphStore
+    index: VectorIndex | None
+    embedder: Embedder | None
+    sparse: SparseEncoder
+    bus: EventBus
+    registry: ExtractorRegistry
+
+    def embedding_stage(self) -> EmbeddingStage | None:
+        if self.index is None:
+            return None
+        return EmbeddingStage(self.index, self.embedder, self.sparse)
+
+    def indexer(self, progress: Progress | None = None, *, embed: bool = True) -> Indexer:
+        s = self.settings
+        return Indexer(
+            self.store,
+            self.registry,
+            embedding=self.embedding_stage() if embed else None,
+            bus=self.bus,
+            max_file_bytes=s.max_file_bytes,
+            include_generated=s.include_generated,
+            history=s.history,
+            progress=progress,
+        )
+
+    def searcher(self) -> HybridSearcher | None:
+        if self.index is None:
+            return None
+        return HybridSearcher(self.index, self.embedder, self.sparse)
+
+    def service(self) -> GraphService:
+        return GraphService(self.store, self.searcher(), self.bus)
+
+
+def _registry() -> ExtractorRegistry:
+    # A broken third-party plugin must not stop indexing; it is named in the log instead.
+    registry = ExtractorRegistry.from_entry_points(strict=False)
+    for error in registry.errors:
+        log.warning("extractor plugin skipped: %s", error)
+    return registry
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Open every backend named by ``settings``; closes them on exit, even after an error."""
+    store = open_graph_store(
+        settings.graph_url, user=settings.graph_user, password=settings.graph_password
+    )
+    await store.start()
+    bus: EventBus = InProcessBus()
+    await bus.start()
+    index: VectorIndex | None = None
+    embedder: Embedder | None = None
+    try:
+        if settings.embed:
+            embedder = open_embedder(
+                settings.embedding_model,
+                device=settings.embedding_device,
+                batch_size=settings.embedding_batch_size,
+            )
+            index = open_vector_index(
+                settings.vector_url, settings.collection, settings.vector_api_key
+            )
+        rt = Runtime(
+            settings=settings,
+            store=store,
+            index=index,
+            embedder=embedder,
+            sparse=SparseEncoder(),
+            bus=bus,
+            registry=_registry(),
+        )
+        stage = rt.embedding_stage()
+        if stage is not None:
+            await stage.start()
+        yield rt
+    finally:
+        if index is not None:
+            await index.close()
+        await bus.close()
+        await store.close()
