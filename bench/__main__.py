@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from kg.runtime import open_runtime
@@ -68,7 +67,7 @@ def default_corpus(workdir: Path) -> Path:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
@@ -125,7 +124,7 @@ async def bench_with_embeddings(repo: Path, work: Path) -> None:
         for mode in ("hybrid", "lexical", "semantic"):
             queries = iter(QUERIES * 5)
 
-            async def one(mode: str = mode) -> object:
+            async def one(mode: str = mode, queries: Iterator[str] = queries) -> object:
                 return await service.search(next(queries), mode=mode, first=10)  # type: ignore[arg-type]
 
             await one()  # warm-up: model load

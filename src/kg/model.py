@@ -22,7 +22,7 @@ from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AttrValue: TypeAlias = str | int | float | bool | None | list[str] | list[int]
+AttrValue: TypeAlias = str | int | float | bool | list[str] | list[int] | None
 Attrs: TypeAlias = Mapping[str, AttrValue]
 
 

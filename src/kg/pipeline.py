@@ -123,7 +123,7 @@ class Indexer:
         self._progress = progress or (lambda stage, done, total: None)
 
     async def index(self, root: Path, repo: str | None = None) -> IndexReport:
-        root = root.resolve()
+        root = await asyncio.to_thread(root.resolve)
         repo = repo or repo_name_for(root)
         report = IndexReport(repo=repo)
         started = time.perf_counter()

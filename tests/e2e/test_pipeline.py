@@ -95,7 +95,8 @@ async def test_index_builds_graph_vectors_and_is_idempotent(rt: Runtime, repo: P
     assert targets[slugify].provenance.startswith("code:")
 
     event: Event | None = None
-    async for event in sub:
+    async for received in sub:
+        event = received
         break
     assert event is not None and event.type == "graph.delta"
     assert event.payload["repo"] == "demo" and event.payload["added"]
