@@ -6,6 +6,7 @@ connection, so the number of store calls does not grow with the number of parent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TypeVar
 
@@ -64,11 +65,14 @@ class CallConnection:
 
 
 async def neighbors(
-    info: Info, eid: str, kinds: list[RelationKind], direction: Direction
+    info: Info, eid: str | Sequence[str], kinds: list[RelationKind], direction: Direction
 ) -> list[tuple[Neighbor, Node]]:
-    """Exposed neighbors of one entity, ordered by (relation kind, id)."""
-    found = await info.context.loaders.edges(kinds, direction).load(eid)
-    pairs = [(n, node) for n in found if (node := to_node(n.entity)) is not None]
+    """Exposed neighbors of one entity (or of several, merged), ordered by (kind, id)."""
+    loader = info.context.loaders.edges(kinds, direction)
+    ids = [eid] if isinstance(eid, str) else list(eid)
+    found = [n for per in await loader.load_many(ids) for n in per]
+    unique = {(n.relation.kind, n.entity.id): n for n in found}
+    pairs = [(n, node) for n in unique.values() if (node := to_node(n.entity)) is not None]
     pairs.sort(key=lambda p: (p[0].relation.kind.value, p[1].id))
     return pairs
 
@@ -82,7 +86,7 @@ async def first_neighbor(
 
 async def related(
     info: Info,
-    eid: str,
+    eid: str | Sequence[str],
     kinds: list[RelationKind],
     direction: Direction,
     first: int,

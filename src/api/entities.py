@@ -26,7 +26,7 @@ from api.edges import (
 )
 from api.node import Node, Span, SymbolKind, attr, attr_time, register, symbol_kinds, to_node
 from api.pagination import Connection
-from kg.model import EntityKind, RelationKind, entity_id
+from kg.model import Direction, EntityKind, RelationKind, entity_id
 from kg.stores.base import EntityQuery
 
 DEFINERS = [RelationKind.DEFINES, RelationKind.CONTAINS]
@@ -131,17 +131,27 @@ class File(Node):
         nodes = [n for e in found if isinstance(n := to_node(e), Symbol)]
         return list_page(nodes, first, after)
 
-    @strawberry.field(description="Files and modules this file imports.")
+    @strawberry.field(description="Modules this file (its module) imports.")
     async def imports(
         self, info: Info, first: int = FIRST, after: str | None = None
     ) -> RelationConnection:
-        return await related(info, self.entity.id, [RelationKind.IMPORTS], "out", first, after)
+        return await _imports(info, self.entity.id, "out", first, after)
 
-    @strawberry.field(description="Files and modules that import this file.")
+    @strawberry.field(description="Modules that import this file (its module).")
     async def imported_by(
         self, info: Info, first: int = FIRST, after: str | None = None
     ) -> RelationConnection:
-        return await related(info, self.entity.id, [RelationKind.IMPORTS], "in", first, after)
+        return await _imports(info, self.entity.id, "in", first, after)
+
+
+async def _imports(
+    info: Info, file_id: str, direction: Direction, first: int, after: str | None
+) -> RelationConnection:
+    # Imports hang off the module a file CONTAINS (Module IMPORTS Module); a file-level
+    # IMPORTS edge, if an extractor writes one, counts too.
+    modules = await neighbors(info, file_id, [RelationKind.CONTAINS], "out")
+    ids = [file_id, *(n.id for _, n in modules if isinstance(n, Module))]
+    return await related(info, ids, [RelationKind.IMPORTS], direction, first, after)
 
 
 @strawberry.interface(description="A named code symbol: module, class, function or variable.")
@@ -199,6 +209,18 @@ class Symbol(Node):
 @register(EntityKind.MODULE)
 @strawberry.type(description="A module (a Python module, a package's __init__, ...).")
 class Module(Symbol):
+    @strawberry.field(description="Modules this module imports.")
+    async def imports(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.IMPORTS], "out", first, after)
+
+    @strawberry.field(description="Modules that import this module.")
+    async def imported_by(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.IMPORTS], "in", first, after)
+
     @strawberry.field(description="Symbols this module's top-level code calls.")
     async def callees(
         self, info: Info, depth: int = 1, first: int = FIRST, after: str | None = None

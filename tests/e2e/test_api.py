@@ -340,7 +340,7 @@ async def test_file_symbols_members_and_imports(client: httpx.AsyncClient, demo:
           definedIn { __typename }
           ... on Class { members { edges { node { qualname } } } } } } }
         imports { totalCount edges { node { id } kind confidence provenance } }
-        importedBy { edges { node { ... on File { path } } } }
+        importedBy { edges { node { __typename ... on Symbol { path } } } }
         repository { name } } } }"""
     f = (await data_of(client, q, id=demo.files["pkg/app.py"].id))["node"]
     assert f["all"]["totalCount"] == 4
@@ -356,14 +356,14 @@ async def test_file_symbols_members_and_imports(client: httpx.AsyncClient, demo:
         "totalCount": 1,
         "edges": [
             {
-                "node": {"id": demo.files["pkg/util.py"].id},
+                "node": {"id": demo.modules["pkg/util.py"].id},
                 "kind": "IMPORTS",
                 "confidence": 1.0,
                 "provenance": "code:import",
             }
         ],
     }
-    assert f["importedBy"]["edges"] == [{"node": {"path": "pkg/cli.py"}}]
+    assert f["importedBy"]["edges"] == [{"node": {"__typename": "Module", "path": "pkg/cli.py"}}]
     assert f["repository"] == {"name": REPO}
 
 
@@ -462,8 +462,9 @@ async def test_dataloaders_bound_store_calls_over_100_functions(
         sum(e["node"]["symbols"]["totalCount"] for e in data["repository"]["files"]["edges"])
         == GEN_FUNCTIONS + 4 + 1 + 4
     )
-    # the symbol walk: file -> module -> top level -> methods -> (none); imports: 1
-    assert store.calls == Counter({"find": 2, "neighbors": 5}), store.calls
+    # symbol walk: file -> module -> top level -> methods -> (none): 4;
+    # imports: file -> module (CONTAINS) 1 + IMPORTS of both 1
+    assert store.calls == Counter({"find": 2, "neighbors": 6}), store.calls
 
 
 # -- search --------------------------------------------------------------------------------
@@ -823,7 +824,7 @@ async def test_api_over_a_project_indexed_by_the_pipeline(tmp_path: Path, shop_r
         {"node": {"summary": "Add the cart", "author": {"email": "ada@example.com"}}}
     ]
     [cents] = [e["node"] for e in repo["symbols"]["edges"]]
-    assert cents["docstring"] == "Convert an amount to whole cents."
+    assert cents["signature"] == "cents(amount: float) -> int"
     assert {(e["node"]["name"], e["depth"]) for e in cents["callers"]["edges"]} == {
         ("total", 1),
         ("checkout", 2),
