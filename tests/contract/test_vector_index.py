@@ -26,7 +26,7 @@ from embeddings.index.edge import EdgeVectorIndex
 from embeddings.index.factory import open_vector_index
 from embeddings.index.qdrant import QdrantVectorIndex
 from kg.errors import ConfigError, InvalidInput, StoreError
-from kg.model import AttrValue
+from kg.model import AttrValue, EntityKind
 
 SPEC = CollectionSpec(dense={"code": 4, "text": 4}, sparse=("lexical",))
 Factory = Callable[[], VectorIndex]
@@ -183,6 +183,7 @@ async def corpus(index: VectorIndex) -> VectorIndex:
         (VectorFilter(repo="r2"), {"f4", "f5"}),
         (VectorFilter(kinds=["Function", "Commit"]), {"f1", "f3", "f4"}),
         (VectorFilter(kinds=[]), set()),
+        (VectorFilter(kinds=[EntityKind.CLASS]), {"f2"}),
         (VectorFilter(languages=["python"]), {"f1", "f2", "f4"}),
         (VectorFilter(path_prefix="src/kg"), {"f1", "f2"}),
         (VectorFilter(path_prefix="src/kg/"), {"f1", "f2"}),

@@ -238,7 +238,7 @@ def _filter(f: VectorFilter | None) -> qe.Filter | None:
         must.append(qe.FieldCondition("repo", match=qe.MatchValue(f.repo)))
     for key, values in (("kind", f.kinds), ("language", f.languages), ("authors", f.authors)):
         if values is not None:
-            must.append(qe.FieldCondition(key, match=qe.MatchAny(list(values))))
+            must.append(qe.FieldCondition(key, match=qe.MatchAny([str(v) for v in values])))
     if f.path_prefix is not None and pl.normalise_prefix(f.path_prefix):
         prefix = pl.normalise_prefix(f.path_prefix)
         must.append(qe.FieldCondition(pl.PATH_PREFIXES, match=qe.MatchValue(prefix)))

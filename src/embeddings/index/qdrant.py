@@ -249,7 +249,7 @@ def _filter(f: VectorFilter | None) -> qm.Filter | None:
         must.append(qm.FieldCondition(key="repo", match=qm.MatchValue(value=f.repo)))
     for key, values in (("kind", f.kinds), ("language", f.languages), ("authors", f.authors)):
         if values is not None:
-            must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=list(values))))
+            must.append(qm.FieldCondition(key=key, match=qm.MatchAny(any=[str(v) for v in values])))
     if f.path_prefix is not None and pl.normalise_prefix(f.path_prefix):
         prefix = pl.normalise_prefix(f.path_prefix)
         must.append(qm.FieldCondition(key=pl.PATH_PREFIXES, match=qm.MatchValue(value=prefix)))
