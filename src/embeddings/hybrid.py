@@ -16,6 +16,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from embeddings.base import Embedder
@@ -77,8 +78,10 @@ def document_point(
 ) -> VectorPoint:
     """The index point of a document: its vectors and a payload the filters understand.
 
-    ``doc.payload`` may carry ``path``, ``language``, ``name``, ``authors`` (list of str) and
-    ``time`` (ISO 8601); ``eid``, ``repo``, ``kind`` and ``hash`` always come from ``doc``.
+    ``doc.payload`` may carry ``path``, ``language``, ``name``, ``authors`` (list of str; a single
+    ``author`` str is accepted too) and ``time`` (ISO 8601 str, or epoch seconds); ``eid``,
+    ``repo``, ``kind`` and ``hash`` always come from ``doc``. A ``time`` that cannot be read is
+    left out rather than failing the batch.
     """
     payload: dict[str, AttrValue] = dict(doc.payload)
     payload.update(
@@ -95,11 +98,31 @@ def document_point(
     path = payload[pl.PATH]
     if isinstance(path, str) and path:
         payload[pl.PATH_PREFIXES] = pl.path_prefixes(path)
+    author = doc.payload.get("author")
+    if "authors" not in payload and isinstance(author, str) and author:
+        payload["authors"] = [author]
+    time = _iso_time(payload.pop(pl.TIME, None))
+    if time is not None:
+        payload[pl.TIME] = time
     vectors: dict[str, list[float]] = {}
     if dense is not None:
         vectors[doc.vector] = [float(x) for x in dense]
     sparse_vectors = {SPARSE_VECTOR: sparse} if sparse.indices else {}
     return VectorPoint(doc.entity_id, vectors, sparse_vectors, payload)
+
+
+def _iso_time(value: AttrValue) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=UTC).isoformat()
+    if isinstance(value, str):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return value
+    return None
 
 
 class HybridSearcher:

@@ -357,3 +357,31 @@ def test_collection_spec() -> None:
     spec = CollectionSpec(dense={"code": 384, "text": 384}, sparse=("lexical",))
     assert COLLECTION_SPEC(384) == spec
     assert collection_spec(0).dense == {}
+
+
+@module_loop
+async def test_document_point_accepts_extractor_payload_shapes(index: EdgeVectorIndex) -> None:
+    enc = SparseEncoder()
+    shapes: list[tuple[str, Attrs, str | None]] = [
+        (
+            "c-iso",
+            {"kind": "commit", "author": "Eve", "time": "2024-03-01T10:00:00+01:00"},
+            "2024-03-01T10:00:00+01:00",
+        ),
+        ("c-epoch", {"author": "Eve", "time": 1709287200}, "2024-03-01T10:00:00+00:00"),
+        ("c-bad", {"author": "Eve", "time": "yesterday"}, None),
+    ]
+    points = []
+    for eid, payload, expected_time in shapes:
+        doc = Document(eid, "r9", K, "merge the release branch", payload, "text")
+        point = document_point(doc, None, enc.encode_document(doc.text))
+        assert point.payload["kind"] == "Commit"
+        assert point.payload["authors"] == ["Eve"]
+        assert point.payload.get("time") == expected_time
+        points.append(point)
+    await index.upsert(points)
+    try:
+        flt = VectorFilter(repo="r9", authors=["Eve"], since=datetime(2024, 3, 1, tzinfo=UTC))
+        assert await index.count(flt) == 2
+    finally:
+        await index.delete([eid for eid, _, _ in shapes])
