@@ -52,6 +52,19 @@ class Definition(BaseModel):
     kind: str
     line: int
     bases: list[str] = Field(default_factory=list)
+    # Optional detail for scope-aware resolvers (extractors.code); all default to "unknown".
+    # ``id`` is '' for bindings that are no graph entity (locals, parameters, attributes).
+    # ``scope`` is the namespace holding the (possibly dotted) name when the qualname alone
+    # is ambiguous; ``values`` are expressions (extractors.code.expr) bound to it, evaluated
+    # in ``value_scope``; ``index`` is a parameter's position; ``block``/``loop`` are the line
+    # spans of the block that may not run / the loop that repeats the binding.
+    col: int = 0
+    scope: str | None = None
+    value_scope: str | None = None
+    values: list[str] = Field(default_factory=list)
+    index: int = -1
+    block: tuple[int, int] | None = None
+    loop: tuple[int, int] | None = None
 
 
 class ImportBinding(BaseModel):

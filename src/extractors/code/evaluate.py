@@ -1,0 +1,503 @@
+"""Evaluation of reference expressions over symbol tables: lexical lookup with flow, members
+through classes (and their bases), modules and imports, calls through return values.
+
+Language rules that differ live in :class:`Profile`; the rest only assumes what a
+``SymbolTable`` says. Work is bounded: a depth limit, cycle guards and capped result sets, so a
+pathological file costs a bounded amount of time and never overflows the stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractors.base import Definition
+from extractors.code.expr import RECEIVER, Attr, Call, Expr, Index, parse
+from extractors.code.nodes import (
+    STABLE,
+    ArgNode,
+    BindNode,
+    Ctx,
+    DefNode,
+    InstNode,
+    ModNode,
+    Node,
+    PathNode,
+    SuperNode,
+    TupleNode,
+    uniq,
+)
+from extractors.code.scope_index import Candidate, RepoIndex, TableIndex, def_name, def_scope
+from extractors.code.scope_index import parent_scope as parent
+
+_MAX_DEPTH = 40
+_MAX_STEPS = 3000  # evaluations per top-level expression: a bound on pathological code
+_MAX_CALLS = 6  # nested calls followed through return values
+_END = 1 << 30
+_TERMINAL = frozenset({"class", "function", "module", "lambda"})
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What differs between languages for name binding."""
+
+    language: str
+    builtins: frozenset[str] = frozenset()
+    class_scope_encloses: bool = False  # Python: a class body is not seen from its methods
+    flow_sensitive: bool = True
+    hidden_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"attribute"}))
+
+
+class Evaluator:
+    def __init__(self, index: RepoIndex, profile: Profile) -> None:
+        self.index, self.profile = index, profile
+        self.reset()
+        self._eval_memo: dict[tuple[str, str, int, int], tuple[Expr, list[Node]]] = {}
+        self._deref_memo: dict[tuple[object, ...], list[Node]] = {}
+        self._member_memo: dict[tuple[tuple[object, ...], str], list[Node]] = {}
+        self._targets_memo: dict[tuple[object, ...], list[Node]] = {}
+
+    def reset(self) -> None:
+        """Start a new top-level evaluation: fresh guards and a fresh step budget."""
+        self._depth = 0
+        self._calls = 0
+        self._steps = 0
+        self._active: set[tuple[object, ...]] = set()
+
+    # -- expressions -------------------------------------------------------------------------
+    def eval(self, expr: Expr, ctx: Ctx) -> list[Node]:
+        memo = not ctx.env
+        # Keyed by identity (parse() returns shared objects; the memo keeps them alive):
+        # hashing nested frozen dataclasses on every call costs more than evaluating.
+        key = (ctx.path, ctx.scope, ctx.line, id(expr))
+        if memo and key in self._eval_memo:
+            kept, found = self._eval_memo[key]
+            if kept is expr:
+                return found
+        self._steps += 1
+        if self._depth > _MAX_DEPTH or self._steps > _MAX_STEPS:
+            return []
+        self._depth += 1
+        try:
+            nodes = self._head(expr, ctx)
+            for op in expr.ops:
+                if not nodes:
+                    break
+                nodes = uniq([r for n in nodes for r in self._op(n, op, ctx)])
+        finally:
+            self._depth -= 1
+        if memo:
+            self._eval_memo[key] = (expr, nodes)
+        return nodes
+
+    def _op(self, node: Node, op: Attr | Call | Index, ctx: Ctx) -> list[Node]:
+        if isinstance(op, Attr):
+            return self.member(node, op.name)
+        if isinstance(op, Call):
+            return self.call(node, op, ctx)
+        out: list[Node] = []
+        for obj in self.objects(node):
+            if isinstance(obj, TupleNode) and 0 <= op.index < len(obj.items):
+                out += self.eval(obj.items[op.index], obj.ctx)
+        return out
+
+    def _head(self, expr: Expr, ctx: Ctx) -> list[Node]:
+        if expr.head == "name":
+            return self.lookup(ctx, expr.name)
+        if expr.head == "import":
+            parts = expr.name.split(".") if expr.name else []
+            return self.resolve_path(ctx.path, expr.level, parts)
+        if expr.head == "tuple":
+            return [TupleNode(expr.items, ctx)]
+        if expr.head in ("receiver", "super"):
+            cls = self._enclosing_class(ctx, method_scope=expr.head == "super")
+            if cls is None:
+                return []
+            return [InstNode(cls) if expr.head == "receiver" else SuperNode(cls)]
+        return []
+
+    def _enclosing_class(self, ctx: Ctx, method_scope: bool) -> DefNode | None:
+        ti = self.index.index(ctx.path)
+        scope = ctx.scope
+        while ti is not None and scope:
+            owner = parent(scope)
+            d = ti.by_qualname.get(owner)
+            if d is not None and d.kind == "class":
+                return DefNode(ctx.path, d)
+            if not method_scope:
+                return None
+            scope = owner
+        return None
+
+    # -- lexical lookup ----------------------------------------------------------------------
+    def lookup(self, ctx: Ctx, name: str) -> list[Node]:
+        ti = self.index.index(ctx.path)
+        if ti is None:
+            return []
+        scope, first, ordered = ctx.scope, True, self.profile.flow_sensitive
+        while True:
+            kind = ti.scope_kind(scope)
+            if first or kind != "class" or self.profile.class_scope_encloses:
+                found = self._in_scope(ti, ctx, scope, name, ordered)
+                if found:
+                    return found
+            if not scope:
+                return []
+            if kind != "class":
+                ordered = False  # a function body runs later: it sees the whole outer scope
+            scope, first = parent(scope), False
+
+    def _in_scope(self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool
+                  ) -> list[Node]:
+        items: list[tuple[Candidate, list[Node]]] = []
+        for c in ti.names.get((scope, name), ()):
+            if c.definition is not None and c.definition.kind not in self.profile.hidden_kinds:
+                items.append((c, [self._def_node(ctx, c.definition)]))
+            elif c.binding is not None:
+                items.append((c, [BindNode(ctx.path, c.binding, c.prefix)]))
+        for b in ti.wildcards.get(scope, ()):
+            nodes = self._wildcard(ctx.path, b.level, b.target, name)
+            if nodes:
+                items.append((Candidate(b.line, None, None, binding=b), nodes))
+        if ordered:
+            items = _visible(items, ctx.line)
+        return uniq([n for _, nodes in items for n in nodes])
+
+    def _def_node(self, ctx: Ctx, d: Definition) -> Node:
+        node = DefNode(ctx.path, d)
+        if d.kind == "parameter" and ctx.env:
+            for qualname, bound in ctx.env:
+                if qualname == d.qualname:
+                    return ArgNode(node, bound)
+        return node
+
+    def _wildcard(self, path: str, level: int, target: str, name: str) -> list[Node]:
+        module = self.module_name(path, level, target)
+        if module is None or ("*", module, name) in self._active:
+            return []
+        for mod_path in self.index.by_module.get(module, ()):
+            table = self.index.tables[mod_path]
+            if table.all_names is not None and name not in table.all_names:
+                return []
+        if name.startswith("_"):
+            return []
+        self._active.add(("*", module, name))
+        try:
+            return self.module_member(module, name, submodules=False)
+        finally:
+            self._active.discard(("*", module, name))
+
+    # -- modules -----------------------------------------------------------------------------
+    def module_name(self, path: str, level: int, dotted: str) -> str | None:
+        if level == 0:
+            return self.index.canonical(dotted) if dotted.count(".") else (
+                dotted if self.index.exists(dotted) else None)
+        base = self.index.relative_base(path, level)
+        if base is None:
+            return None
+        full = f"{base}.{dotted}" if base and dotted else base or dotted
+        return full if self.index.exists(full) else None
+
+    def resolve_path(self, path: str, level: int, parts: list[str]) -> list[Node]:
+        """An import path: the longest prefix that is a module of the project, then members;
+        an absolute path the project lacks is an external module."""
+        base: list[str] = []
+        if level:
+            rel = self.index.relative_base(path, level)
+            if rel is None:
+                return []
+            base = rel.split(".") if rel else []
+        full = base + parts
+        for k in range(len(full), 0, -1):
+            name = ".".join(full[:k])
+            canon = name if self.index.exists(name) else None
+            if canon is None and not level and k == len(full) and k > 1:
+                canon = self.index.canonical(name)
+            if canon is not None:
+                nodes: list[Node] = [ModNode(canon)]
+                for attr in full[k:]:
+                    nodes = uniq([r for n in nodes for r in self.member(n, attr)])
+                return nodes
+        if level or not full:
+            return []
+        return [ModNode(".".join(full), external=True)]
+
+    def module_member(self, module: str, attr: str, submodules: bool = True) -> list[Node]:
+        key = ("mm", module, attr, submodules)
+        found = self._member_memo.get((key, attr))
+        if found is None:
+            found = self._member_memo[(key, attr)] = self._module_member(module, attr, submodules)
+        return found
+
+    def _module_member(self, module: str, attr: str, submodules: bool) -> list[Node]:
+        out: list[Node] = []
+        for path in self.index.by_module.get(module, ()):
+            ti = self.index.index(path)
+            assert ti is not None
+            ctx = Ctx(path, "", _END)
+            found = self._in_scope(ti, ctx, "", attr, ordered=False)
+            out += found
+        sub = f"{module}.{attr}"
+        if submodules and self.index.exists(sub):
+            out.append(ModNode(sub))
+        return uniq(out)
+
+    def targets(self, node: BindNode) -> list[Node]:
+        """What an import binding (seen through a prefix of its name) refers to."""
+        memo = self._targets_memo.get(node.key)
+        if memo is not None:
+            return memo
+        if node.key in self._active or self._depth > _MAX_DEPTH:
+            return []
+        self._active.add(node.key)
+        self._depth += 1
+        try:
+            out = self._targets(node)
+        finally:
+            self._active.discard(node.key)
+            self._depth -= 1
+        self._targets_memo[node.key] = out
+        return out
+
+    def _targets(self, node: BindNode) -> list[Node]:
+        b = node.b
+        local = b.local.split(".")
+        target = b.target.split(".") if b.target else []
+        drop = len(local) - (node.prefix.count(".") + 1)
+        parts = target[: len(target) - drop] if drop else target
+        if b.symbol and drop == 0 and parts:
+            owners = self.resolve_path(node.path, b.level, parts[:-1]) if (
+                parts[:-1] or b.level) else []
+            found = uniq([r for o in owners for r in self.member(o, parts[-1])])
+            return found or self.resolve_path(node.path, b.level, parts)
+        return self.resolve_path(node.path, b.level, parts)
+
+    # -- members, values, calls --------------------------------------------------------------
+    def member(self, node: Node, attr: str) -> list[Node]:
+        stable = isinstance(node, STABLE)
+        key = (node.key, attr)
+        if stable and key in self._member_memo:
+            return self._member_memo[key]
+        if key in self._active or self._depth > _MAX_DEPTH:
+            return []
+        self._active.add(key)
+        self._depth += 1
+        try:
+            out = self._dotted(node, attr)
+            for value in self.deref(node):
+                if value is node or not isinstance(value, BindNode | DefNode):
+                    out += self._member_of(value, attr)
+                else:  # another binding: its dotted names count too
+                    out += self.member(value, attr)
+            out = uniq(out)
+        finally:
+            self._active.discard(key)
+            self._depth -= 1
+        if stable:
+            self._member_memo[key] = out
+        return out
+
+    def _dotted(self, node: Node, attr: str) -> list[Node]:
+        """Bindings of a dotted name: ``a.b`` of ``import a.b`` or of ``a.b = 1``."""
+        if isinstance(node, PathNode):
+            ti, scope, name = self.index.index(node.path), node.scope, node.name
+        elif isinstance(node, BindNode):
+            ti, scope, name = self.index.index(node.path), node.b.scope, node.prefix
+        elif isinstance(node, DefNode) and node.d.kind not in _TERMINAL:
+            ti, scope, name = self.index.index(node.path), def_scope(node.d), def_name(node.d)
+        else:
+            return []
+        if ti is None:
+            return []
+        out: list[Node] = []
+        path = node.path
+        for c in ti.names.get((scope, f"{name}.{attr}"), ()):
+            if c.binding is not None:
+                out.append(BindNode(path, c.binding, c.prefix))
+            elif c.definition is not None:
+                out.append(DefNode(path, c.definition))
+        if not out and (scope, f"{name}.{attr}") in ti.dotted_prefixes:
+            out.append(PathNode(path, scope, f"{name}.{attr}"))
+        return out
+
+    def _member_of(self, value: Node, attr: str) -> list[Node]:
+        if isinstance(value, BindNode):
+            return [r for t in self.targets(value) for r in self.member(t, attr)]
+        if isinstance(value, DefNode) and value.d.kind == "class":
+            return self.class_members(value, attr)
+        if isinstance(value, InstNode):
+            return self.class_members(value.cls, attr)
+        if isinstance(value, SuperNode):
+            return [r for base in self.bases(value.cls) for r in self.class_members(base, attr)]
+        if isinstance(value, ModNode):
+            if value.external:
+                return [ModNode(f"{value.name}.{attr}", external=True)]
+            return self.module_member(value.name, attr)
+        return []
+
+    def class_members(self, cls: DefNode, attr: str) -> list[Node]:
+        """Members named ``attr`` of a class and of all its bases (every candidate: a method
+        overridden in a subclass may run either body)."""
+        out: list[Node] = []
+        seen: set[tuple[object, ...]] = set()
+        todo = [cls]
+        while todo and len(seen) < 64:
+            c = todo.pop(0)
+            if c.key in seen:
+                continue
+            seen.add(c.key)
+            ti = self.index.index(c.path)
+            if ti is None:
+                continue
+            for cand in ti.names.get((c.d.qualname, attr), ()):
+                if cand.definition is not None:
+                    out.append(DefNode(c.path, cand.definition))
+                elif cand.binding is not None:
+                    out.append(BindNode(c.path, cand.binding, cand.prefix))
+            todo += self.bases(c)
+        return uniq(out)
+
+    def bases(self, cls: DefNode) -> list[DefNode]:
+        ctx = Ctx(cls.path, def_scope(cls.d), cls.d.line)
+        out: list[DefNode] = []
+        for text in cls.d.bases:
+            for n in self.eval(parse(text), ctx):
+                out += [o for o in self.objects(n) if isinstance(o, DefNode)
+                        and o.d.kind == "class"]
+        return out
+
+    def deref(self, node: Node) -> list[Node]:
+        """What a binding holds, stopping at classes, functions, modules and import bindings."""
+        if isinstance(node, ArgNode):
+            return [r for b in node.bound for r in self.deref(b)]
+        if not isinstance(node, DefNode) or node.d.kind in _TERMINAL:
+            return [node]
+        if not node.d.values:
+            return []
+        memo = self._deref_memo.get(node.key)
+        if memo is not None:
+            return memo
+        if node.key in self._active or self._depth > _MAX_DEPTH:
+            return []
+        self._active.add(node.key)
+        self._depth += 1
+        try:
+            ctx = self.def_ctx(node)
+            out = uniq([r for v in node.d.values for n in self.eval(parse(v), ctx)
+                        for r in self.deref(n)])
+        finally:
+            self._active.discard(node.key)
+            self._depth -= 1
+        self._deref_memo[node.key] = out
+        return out
+
+    def objects(self, node: Node) -> list[Node]:
+        """Like ``deref`` but through import bindings too."""
+        out: list[Node] = []
+        todo: list[Node] = [node]
+        seen: set[tuple[object, ...]] = set()
+        while todo and len(seen) < 64:
+            n = todo.pop()
+            if n.key in seen:
+                continue
+            seen.add(n.key)
+            for v in self.deref(n):
+                if not isinstance(v, BindNode):
+                    out.append(v)
+                elif v is n:
+                    todo += self.targets(v)
+                else:
+                    todo.append(v)
+        return uniq(out)
+
+    def def_ctx(self, node: DefNode) -> Ctx:
+        d = node.d
+        return Ctx(node.path, d.value_scope if d.value_scope is not None else def_scope(d),
+                   d.line)
+
+    def call(self, node: Node, op: Call, ctx: Ctx) -> list[Node]:
+        out: list[Node] = []
+        for obj in self.objects(node):
+            if isinstance(obj, DefNode) and obj.d.kind == "class":
+                out.append(InstNode(obj))
+            elif isinstance(obj, DefNode) and obj.d.kind == "function":
+                out += self._returns(obj, op, ctx)
+        return uniq(out)
+
+    def _returns(self, fn: DefNode, op: Call, ctx: Ctx) -> list[Node]:
+        key = ("call", *fn.key)
+        if not fn.d.values or key in self._active or self._calls >= _MAX_CALLS:
+            return []
+        self._active.add(key)
+        self._calls += 1
+        try:
+            return self._bound_returns(fn, op, ctx)
+        finally:
+            self._active.discard(key)
+            self._calls -= 1
+
+    def _bound_returns(self, fn: DefNode, op: Call, ctx: Ctx) -> list[Node]:
+        ti = self.index.index(fn.path)
+        params = sorted(ti.params.get(fn.d.qualname, []) if ti else [], key=lambda p: p.index)
+        positional = [p for p in params if p.index >= 0]
+        if positional and positional[0].values == [RECEIVER]:
+            positional = positional[1:]
+        env: list[tuple[str, tuple[Node, ...]]] = []
+        for p, arg in zip(positional, op.args, strict=False):
+            env.append((p.qualname, tuple(self.eval(arg, ctx))))
+        by_name = {def_name(p): p for p in params}
+        for key, arg in op.kwargs:
+            if key in by_name:
+                env.append((by_name[key].qualname, tuple(self.eval(arg, ctx))))
+        inner = Ctx(fn.path, fn.d.qualname, _END, tuple(env))
+        return [r for v in fn.d.values for r in self.eval(parse(v), inner)]
+
+    # -- where a resolution points -----------------------------------------------------------
+    def lines(self, node: Node) -> set[tuple[str, int]]:
+        """The definition sites a node stands for, following aliases (``x = y``, imports)."""
+        out: set[tuple[str, int]] = set()
+        todo: list[Node] = [node]
+        seen: set[tuple[object, ...]] = set()
+        while todo and len(seen) < 64:
+            n = todo.pop()
+            if n.key in seen:
+                continue
+            seen.add(n.key)
+            if isinstance(n, ArgNode):
+                out.add((n.param.path, n.param.d.line))
+            elif isinstance(n, DefNode):
+                out.add((n.path, n.d.line))
+                if n.d.kind in ("variable", "local", "attribute"):
+                    ctx = self.def_ctx(n)
+                    for v in n.d.values:
+                        expr = parse(v)
+                        if expr.is_path:
+                            todo += self.eval(expr, ctx)
+            elif isinstance(n, BindNode):
+                out.add((n.path, n.b.line))
+                todo += self.targets(n)
+            elif isinstance(n, ModNode) and not n.external:
+                for path in self.index.by_module.get(n.name, ()):
+                    ti = self.index.index(path)
+                    if ti is not None and ti.module_line:
+                        out.add((path, ti.module_line))
+        return out
+
+
+def _visible(items: list[tuple[Candidate, list[Node]]], line: int
+             ) -> list[tuple[Candidate, list[Node]]]:
+    """Bindings a use on ``line`` sees: the latest before it (and earlier ones while the later
+    sit in blocks that may not run), plus bindings later in a loop around the use."""
+    if len(items) == 1 and items[0][0].line < line and items[0][0].loop is None:
+        return items
+    before = sorted((it for it in items if it[0].line < line), key=lambda it: -it[0].line)
+    out: list[tuple[Candidate, list[Node]]] = []
+    for it in before:
+        out.append(it)
+        block = it[0].block
+        if block is None or block[0] <= line <= block[1]:
+            break
+    for it in items:
+        loop = it[0].loop
+        if it[0].line >= line and loop is not None and loop[0] <= line <= loop[1]:
+            out.append(it)
+    return out

@@ -1,0 +1,275 @@
+"""The Python code extractor: one ``.py``/``.pyi`` file → entities, documents, symbol table.
+
+    >>> from extractors.base import SourceFile
+    >>> out = PythonExtractor().extract_file(SourceFile("r", "pkg/a.py", b"def f():\\n    pass\\n"))
+    >>> [e.key for e in out.batch.entities]
+    ['pkg/a.py', 'pkg.a', 'pkg/a.py::f']
+"""
+
+from __future__ import annotations
+
+from tree_sitter import Node
+
+from extractors.base import (
+    Definition,
+    FileExtract,
+    ImportBinding,
+    Reference,
+    Resolver,
+    SourceFile,
+    SymbolTable,
+)
+from extractors.code.engine import QueryEngine
+from extractors.code.modules import module_name
+from extractors.code.python_syntax import ImportInfo, PySyntax, ScopeInfo, SyntaxDef, analyze
+from extractors.code.resolver import PythonResolver
+from kg.model import (
+    AttrValue,
+    Batch,
+    Document,
+    Entity,
+    EntityKind,
+    Relation,
+    RelationKind,
+    Span,
+    content_hash,
+    entity_id,
+    file_scope,
+)
+
+LANGUAGE = "python"
+_DOC_LIMIT = 2000
+_PROVENANCE = "code:syntax"
+
+
+class PythonExtractor:
+    """Extracts Python files with tree-sitter; its resolver binds names across files."""
+
+    name = "code-python"
+    version = "1"
+    extensions = frozenset({".py", ".pyi"})
+
+    def __init__(self) -> None:
+        self._engine: QueryEngine | None = None
+
+    @property
+    def engine(self) -> QueryEngine:
+        if self._engine is None:
+            self._engine = QueryEngine.for_language(LANGUAGE)
+        return self._engine
+
+    def resolver(self) -> Resolver | None:
+        return PythonResolver()
+
+    def extract_file(self, file: SourceFile) -> FileExtract:
+        errors: list[str] = []
+        text = file.data.decode("utf-8", "replace")
+        src = text.encode("utf-8")
+        if src != file.data:
+            errors.append("invalid UTF-8: decoded with replacement characters")
+        tree = self.engine.parse(src)
+        bad = self.engine.syntax_errors(tree)
+        for node in bad:
+            what = f"missing {node.type!r}" if node.is_missing else "syntax error"
+            errors.append(f"line {node.start_point[0] + 1}: {what}")
+        syntax = analyze(self.engine, tree.root_node, src, bad)
+        return _Builder(file, src, syntax).build(errors)
+
+
+class _Builder:
+    """Turns the syntax of one file into its batch, symbol table and references."""
+
+    def __init__(self, file: SourceFile, src: bytes, syntax: PySyntax) -> None:
+        self.file, self.src, self.syntax = file, src, syntax
+        self.repo, self.path = file.repo, file.path
+        self.owner = file_scope(file.repo, file.path)
+        self.module, self.is_package = module_name(file.path)
+        key = self.module + ("#stub" if file.path.endswith(".pyi") else "")
+        self.module_key = key or file.path
+        self.module_id = entity_id(EntityKind.MODULE, self.repo, self.module_key)
+        self.batch = Batch(repo=self.repo, replace_scopes={self.owner})
+        self.scope_entity: dict[int, str] = {0: self.module_id}
+        self.scope_of_def = {id(s.defn): i for i, s in enumerate(syntax.scopes) if s.defn}
+        self._seen: set[str] = set()
+
+    def text(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def build(self, errors: list[str]) -> FileExtract:
+        self._file_and_module()
+        defs = [self._definition(d) for d in self.syntax.defs]
+        self._file_document()
+        table = SymbolTable(
+            path=self.path, language=LANGUAGE, module=self.module, module_id=self.module_id,
+            is_package=self.is_package, definitions=[self._module_def(), *defs],
+            imports=[self._import(i) for i in self.syntax.imports],
+            wildcard_imports=["." * i.level + i.target for i in self.syntax.imports if i.wildcard],
+            all_names=self.syntax.all_names,
+        )
+        refs = [
+            Reference(self._entity_of(r.scope), r.name, r.kind, r.line, r.col,
+                      self.syntax.scopes[r.scope].qualname)
+            for r in self.syntax.refs
+        ]
+        return FileExtract(self.path, LANGUAGE, self.batch, table, refs, errors)
+
+    # -- entities ----------------------------------------------------------------------------
+    def _add(self, entity: Entity) -> None:
+        if entity.id not in self._seen:
+            self._seen.add(entity.id)
+            self.batch.entities.append(entity)
+
+    def _relate(self, kind: RelationKind, src: str, dst: str) -> None:
+        self.batch.relations.append(Relation(kind, src, dst, 1.0, _PROVENANCE, self.owner))
+
+    def _first_line(self) -> int:
+        body = self.src.lstrip()
+        return self.src.count(b"\n", 0, len(self.src) - len(body)) + 1 if body else 1
+
+    def _file_and_module(self) -> None:
+        lines = self.src.count(b"\n") + (0 if self.src.endswith(b"\n") or not self.src else 1)
+        file_entity = Entity.make(
+            EntityKind.FILE, self.repo, self.path, name=self.path.rsplit("/", 1)[-1],
+            owner=self.owner, path=self.path, language=LANGUAGE,
+            attrs={"language": LANGUAGE, "loc": lines, "hash": content_hash(self.file.data),
+                   "size": len(self.file.data)},
+        )
+        self._add(file_entity)
+        self._add(Entity.make(
+            EntityKind.MODULE, self.repo, self.module_key, name=self.module or self.path,
+            owner=self.owner, path=self.path, language=LANGUAGE,
+            span=Span(self._first_line(), max(lines, 1)),
+            attrs={"qualname": self.module, "is_package": self.is_package},
+        ))
+        self._relate(RelationKind.CONTAINS, file_entity.id, self.module_id)
+
+    def _qualname(self, d: SyntaxDef) -> str:
+        scope = self.syntax.scopes[d.scope].qualname
+        return f"{scope}.{d.name}" if scope else d.name
+
+    def _entity_of(self, scope: int) -> str:
+        while scope > 0 and scope not in self.scope_entity:
+            scope = self.syntax.scopes[scope].parent
+        return self.scope_entity.get(scope, self.module_id)
+
+    def _definition(self, d: SyntaxDef) -> Definition:
+        qualname = self._qualname(d)
+        eid = ""
+        if d.kind in ("class", "function") and d.node is not None:
+            eid = self._symbol(d, qualname)
+        elif d.kind == "variable" and d.scope == 0 and "." not in d.name:
+            eid = self._variable(d, qualname)
+        scopes = self.syntax.scopes
+        return Definition(
+            qualname=qualname, id=eid, kind=d.kind, line=d.line, bases=d.bases, col=d.col,
+            scope=scopes[d.scope].qualname,
+            value_scope=None if d.value_scope == d.scope else scopes[d.value_scope].qualname,
+            values=d.values, index=d.index, block=d.block, loop=d.loop,
+        )
+
+    def _variable(self, d: SyntaxDef, qualname: str) -> str:
+        entity = Entity.make(
+            EntityKind.VARIABLE, self.repo, f"{self.path}::{qualname}", name=d.name,
+            owner=self.owner, path=self.path, language=LANGUAGE, span=Span(d.line, d.line),
+            attrs={"qualname": f"{self.module}.{qualname}" if self.module else qualname},
+        )
+        if entity.id not in self._seen:
+            self._relate(RelationKind.DEFINES, self.module_id, entity.id)
+        self._add(entity)
+        return entity.id
+
+    def _symbol(self, d: SyntaxDef, qualname: str) -> str:
+        node = d.node
+        assert node is not None
+        kind = EntityKind.CLASS if d.kind == "class" else EntityKind.FUNCTION
+        scope = self.scope_of_def.get(id(d))
+        parent = self.syntax.scopes[d.scope]
+        attrs = _symbol_attrs(self, node, d, parent)
+        attrs["qualname"] = f"{self.module}.{qualname}" if self.module else qualname
+        if scope is not None:
+            attrs["complexity"] = self.syntax.complexity.get(scope, 0) + 1
+        entity = Entity.make(
+            kind, self.repo, f"{self.path}::{qualname}", name=d.name, owner=self.owner,
+            path=self.path, language=LANGUAGE,
+            span=Span(node.start_point[0] + 1, node.end_point[0] + 1, node.start_point[1],
+                      node.end_point[1]),
+            attrs=attrs,
+        )
+        if scope is not None:
+            self.scope_entity[scope] = entity.id
+        if entity.id not in self._seen:
+            self._relate(RelationKind.DEFINES, self._entity_of(d.scope), entity.id)
+            self._document(entity, qualname, node, attrs)
+        self._add(entity)
+        return entity.id
+
+    def _document(self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
+                  ) -> None:
+        text = "\n".join(
+            part for part in (
+                attrs["qualname"], attrs.get("signature", ""), attrs.get("docstring", ""),
+                self.text(node),
+            ) if isinstance(part, str) and part
+        )[:_DOC_LIMIT]
+        self.batch.documents.append(Document(
+            entity.id, self.repo, entity.kind, str(text),
+            payload={"path": self.path, "language": LANGUAGE, "name": qualname,
+                     "kind": entity.kind.value},
+        ))
+
+    def _file_document(self) -> None:
+        names = [e.name for e in self.batch.entities
+                 if e.kind in (EntityKind.CLASS, EntityKind.FUNCTION)]
+        doc = _docstring(self, self.syntax.scopes[0].node)
+        text = "\n".join(p for p in (self.path, doc, " ".join(names)) if p)[:_DOC_LIMIT]
+        self.batch.documents.append(Document(
+            entity_id(EntityKind.FILE, self.repo, self.path), self.repo, EntityKind.FILE, text,
+            payload={"path": self.path, "language": LANGUAGE, "name": self.path,
+                     "kind": EntityKind.FILE.value},
+        ))
+
+    def _module_def(self) -> Definition:
+        # The module itself, as the target of ``import m``: qualname '' marks it.
+        return Definition(qualname="", id=self.module_id, kind="module", line=self._first_line())
+
+    def _import(self, info: ImportInfo) -> ImportBinding:
+        return ImportBinding(
+            local=info.local, target=info.target, level=info.level, symbol=info.symbol,
+            line=info.line, scope=self.syntax.scopes[info.scope].qualname,
+        )
+
+
+def _docstring(builder: _Builder, node: Node | None) -> str:
+    body = node if node is None or node.type == "module" else node.child_by_field_name("body")
+    if body is None or not body.named_child_count:
+        return ""
+    first = body.named_children[0]
+    if first.type != "expression_statement" or not first.named_child_count:
+        return ""
+    string = first.named_children[0]
+    if string.type != "string":
+        return ""
+    return "".join(builder.text(c) for c in string.named_children if c.type == "string_content")
+
+
+def _symbol_attrs(builder: _Builder, node: Node, d: SyntaxDef, parent: ScopeInfo
+                  ) -> dict[str, AttrValue]:
+    attrs: dict[str, AttrValue] = {"docstring": _docstring(builder, node)}
+    decorated = node.parent if node.parent is not None else None
+    decorators: list[str] = []
+    if decorated is not None and decorated.type == "decorated_definition":
+        decorators = [builder.text(c).lstrip("@").strip() for c in decorated.named_children
+                      if c.type == "decorator"]
+    attrs["decorators"] = decorators
+    if d.kind == "class":
+        attrs["bases"] = d.bases
+        return attrs
+    params = node.child_by_field_name("parameters")
+    returns = node.child_by_field_name("return_type")
+    signature = d.name + (builder.text(params) if params is not None else "()")
+    if returns is not None:
+        signature += " -> " + builder.text(returns)
+    attrs["signature"] = " ".join(signature.split())
+    attrs["is_method"] = parent.kind == "class"
+    attrs["is_async"] = builder.src[node.start_byte : node.start_byte + 5] == b"async"
+    return attrs

@@ -1,0 +1,171 @@
+"""Python syntax → scopes, bindings and uses, from the captures of ``queries/python/*.scm``.
+
+The tree-sitter queries find the nodes; this module only reads captured nodes and their direct
+children, places every capture in its scope with :class:`Spans` (a bisect, no tree walk) and
+writes values in the :mod:`extractors.code.expr` language. Nothing recurses over the tree except
+``expr_text``, whose depth is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from extractors.code.engine import QueryEngine
+from extractors.code.python_defs import DefCollector, ScopeInfo, SyntaxDef, expr_text
+from extractors.code.spans import Spans
+from kg.model import RelationKind
+
+__all__ = ["ImportInfo", "PySyntax", "RefInfo", "ScopeInfo", "SyntaxDef", "analyze"]
+
+
+@dataclass(slots=True)
+class ImportInfo:
+    local: str
+    target: str
+    level: int
+    symbol: bool
+    line: int
+    scope: int
+    wildcard: bool = False
+
+
+@dataclass(slots=True)
+class RefInfo:
+    name: str
+    kind: RelationKind
+    line: int
+    col: int
+    scope: int
+
+
+@dataclass(slots=True)
+class PySyntax:
+    scopes: list[ScopeInfo]
+    defs: list[SyntaxDef]
+    imports: list[ImportInfo] = field(default_factory=list)
+    refs: list[RefInfo] = field(default_factory=list)
+    complexity: dict[int, int] = field(default_factory=dict)
+    all_names: list[str] | None = None
+
+
+def analyze(engine: QueryEngine, root: Node, src: bytes, errors: list[Node]) -> PySyntax:
+    """Everything the extractor needs from one parsed Python file."""
+    error_spans = Spans([(e.start_byte, e.end_byte) for e in errors if e.type == "ERROR"])
+    collector = DefCollector(src, root, error_spans)
+    matches = engine.matches("definitions", root)
+    collector.collect_scopes(matches)
+    collector.collect_defs(matches)
+    out = PySyntax(collector.scopes, collector.defs)
+    out.complexity = collector.complexity
+    out.all_names = collector.all_names
+    _imports(engine, root, src, collector, out)
+    _references(engine, root, src, collector, out)
+    return out
+
+
+def _text(src: bytes, node: Node) -> str:
+    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _dotted(src: bytes, node: Node) -> list[Node]:
+    return [c for c in node.named_children if c.type == "identifier"]
+
+
+def _imports(
+    engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax
+) -> None:
+    for _, caps in engine.matches("imports", root):
+        stmts = caps.get("import") or caps.get("from_import") or caps.get("wildcard")
+        stmt = stmts[0] if stmts else None
+        if stmt is None or col.in_error(stmt.start_byte):
+            continue
+        scope = col.scope_at(stmt.start_byte)
+        line = stmt.start_point[0] + 1
+        if "import" in caps:
+            parts = _dotted(src, caps["module"][0])
+            names = [_text(src, p) for p in parts]
+            target = ".".join(names)
+            alias = caps.get("alias")
+            local = _text(src, alias[0]) if alias else target
+            out.imports.append(ImportInfo(local, target, 0, False, line, scope))
+            _path_refs(src, parts, "@", out, scope)
+            continue
+        base_node = caps["from"][0]
+        level, base_parts = _from_base(src, base_node)
+        prefix = "@" + "." * level
+        _path_refs(src, base_parts, prefix, out, scope)
+        base = ".".join(_text(src, p) for p in base_parts)
+        if "wildcard" in caps:
+            out.imports.append(ImportInfo("*", base, level, False, line, scope, wildcard=True))
+            continue
+        parts = _dotted(src, caps["name"][0])
+        names = [_text(src, p) for p in parts]
+        target = ".".join([base, *names]) if base else ".".join(names)
+        alias = caps.get("alias")
+        local = _text(src, alias[0]) if alias else ".".join(names)
+        out.imports.append(ImportInfo(local, target, level, True, line, scope))
+        lead = prefix + (base + "." if base else "")
+        _path_refs(src, parts, lead, out, scope)
+
+
+def _from_base(src: bytes, node: Node) -> tuple[int, list[Node]]:
+    if node.type == "dotted_name":
+        return 0, _dotted(src, node)
+    level = 0
+    parts: list[Node] = []
+    for child in node.named_children:
+        if child.type == "import_prefix":
+            level = child.end_byte - child.start_byte
+        elif child.type == "dotted_name":
+            parts = _dotted(src, child)
+    return level, parts
+
+
+def _path_refs(src: bytes, parts: list[Node], lead: str, out: PySyntax, scope: int) -> None:
+    """One reference per segment of an import path: ``@a``, ``@a.b``, ``@a.b.c``."""
+    acc = ""
+    for part in parts:
+        name = _text(src, part)
+        acc = f"{acc}.{name}" if acc else name
+        line, c = part.start_point
+        out.refs.append(RefInfo(lead + acc, RelationKind.REFERENCES, line + 1, c, scope))
+
+
+def _references(
+    engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax
+) -> None:
+    caps = engine.captures("references", root)
+    skip = col.def_sites
+    skip.update(n.start_byte for n in caps.get("skip", ()))
+    members = caps.get("member", [])
+    skip.update(n.start_byte for n in members)
+    callees = {(n.start_byte, n.end_byte) for n in caps.get("callee", ())}
+    bases = {(n.start_byte, n.end_byte) for n in caps.get("base", ())}
+
+    def kind_of(node: Node) -> RelationKind:
+        key = (node.start_byte, node.end_byte)
+        if key in callees:
+            return RelationKind.CALLS
+        if key in bases:
+            return RelationKind.INHERITS
+        return RelationKind.REFERENCES
+
+    for node in caps.get("name", ()):
+        start = node.start_byte
+        if start in skip or col.in_error(start):
+            continue
+        line, c = node.start_point
+        out.refs.append(
+            RefInfo(_text(src, node), kind_of(node), line + 1, c, col.scope_at(start))
+        )
+    for node in members:
+        chain = node.parent
+        if chain is None or col.in_error(node.start_byte):
+            continue
+        line, c = node.start_point
+        out.refs.append(
+            RefInfo(expr_text(chain, src), kind_of(chain), line + 1, c,
+                    col.scope_at(node.start_byte))
+        )

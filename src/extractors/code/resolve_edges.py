@@ -1,0 +1,187 @@
+"""Turning evaluated references and imports of one file into graph relations."""
+
+from __future__ import annotations
+
+from extractors.base import FileExtract, ImportBinding, Reference
+from extractors.code.evaluate import Evaluator
+from extractors.code.expr import Attr, Expr, parse
+from extractors.code.nodes import (
+    ArgNode,
+    BindNode,
+    Ctx,
+    DefNode,
+    InstNode,
+    ModNode,
+    Node,
+    SuperNode,
+)
+from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, resolve_scope
+
+SCOPE, IMPORT, MEMBER = ("code:scope", 0.9), ("code:import-resolved", 0.95), ("code:member", 0.85)
+EXTERNAL = ("code:external", 0.9)
+_NAME_MATCH, _AMBIGUOUS, _MAX_CANDIDATES = "code:name-match", "code:ambiguous", 8
+_ALIAS_KINDS = frozenset({"variable", "local", "attribute"})
+
+
+class EdgeBuilder:
+    def __init__(self, repo: str, extract: FileExtract, ev: Evaluator) -> None:
+        self.repo, self.extract, self.ev = repo, extract, ev
+        self.path = extract.path
+        self.owner = resolve_scope(repo, extract.path)
+        self.relations: dict[tuple[RelationKind, str, str], Relation] = {}
+        self.externals: dict[str, Entity] = {}
+        self.skipped = 0
+
+    def batch(self) -> Batch:
+        return Batch(repo=self.repo, entities=list(self.externals.values()),
+                     relations=list(self.relations.values()), replace_scopes={self.owner})
+
+    def _add(self, kind: RelationKind, src: str, dst: str, how: tuple[str, float]) -> None:
+        if src == dst:
+            return
+        key = (kind, src, dst)
+        old = self.relations.get(key)
+        if old is None or old.confidence < how[1]:
+            self.relations[key] = Relation(kind, src, dst, how[1], how[0], self.owner)
+
+    def _external(self, dotted: str) -> str:
+        entity = self.externals.get(dotted)
+        if entity is None:
+            # Owned by no file scope: other files point at the same entity, so no single
+            # file's re-resolution may delete it.
+            entity = Entity.make(EntityKind.MODULE, self.repo, f"external:{dotted}", name=dotted,
+                                 owner=f"external:{self.repo}", language=self.extract.language,
+                                 attrs={"external": True, "qualname": dotted})
+            self.externals[dotted] = entity
+        return entity.id
+
+    # -- references --------------------------------------------------------------------------
+    def reference(self, ref: Reference) -> None:
+        expr = parse(ref.name)
+        if expr.head == "unknown" and not expr.ops:
+            return
+        ctx = Ctx(self.path, ref.scope, ref.line)
+        nodes = self.ev.eval(expr, ctx)
+        targets: list[tuple[str, str]] = []
+        for node in nodes:
+            targets += self._entities(node, 0)
+        if targets:
+            how = self._how(expr, ctx, targets)
+            for dst, _ in targets:
+                self._add(ref.kind, ref.src, dst, how)
+            return
+        external = self._external_head(expr, ctx)
+        if external:
+            self._add(ref.kind, ref.src, self._external(external), EXTERNAL)
+        elif ref.kind in (RelationKind.CALLS, RelationKind.INHERITS) and not nodes:
+            self._name_match(ref, expr, ctx)
+
+    def _entities(self, node: Node, depth: int) -> list[tuple[str, str]]:
+        """(entity id, path) pairs a resolved node stands for; locals follow their aliases."""
+        if depth > 4:
+            return []
+        if isinstance(node, DefNode):
+            if node.d.id:
+                return [(node.d.id, node.path)]
+            if node.d.kind not in _ALIAS_KINDS:
+                return []
+            ctx = self.ev.def_ctx(node)
+            return [t for v in node.d.values if parse(v).is_path
+                    for n in self.ev.eval(parse(v), ctx) for t in self._entities(n, depth + 1)]
+        if isinstance(node, BindNode):
+            return [t for n in self.ev.targets(node) for t in self._entities(n, depth + 1)]
+        if isinstance(node, ModNode) and not node.external:
+            tables = self.ev.index.tables
+            return [(tables[p].module_id, p) for p in self.ev.index.by_module.get(node.name, ())]
+        return []
+
+    def _how(self, expr: Expr, ctx: Ctx, targets: list[tuple[str, str]]) -> tuple[str, float]:
+        if is_member_access(self.ev, expr, ctx):
+            return MEMBER
+        if any(path != self.path for _, path in targets):
+            return IMPORT
+        head = self.ev.lookup(ctx, expr.name) if expr.head == "name" else []
+        return IMPORT if any(isinstance(n, BindNode) for n in head) else SCOPE
+
+    def _external_head(self, expr: Expr, ctx: Ctx) -> str:
+        """The external module a reference goes through (``np`` of ``import numpy as np``)."""
+        if expr.head != "name":
+            return ""
+        for node in self.ev.eval(parse(expr.name), ctx):
+            for value in self.ev.deref(node):
+                if isinstance(value, BindNode):
+                    found = [t for t in self.ev.targets(value) if isinstance(t, ModNode)]
+                    if found and all(t.external for t in found):
+                        return external_module(value.b, found[0].name)
+        return ""
+
+    def _name_match(self, ref: Reference, expr: Expr, ctx: Ctx) -> None:
+        last = expr.last_name
+        if not last or (not expr.ops and expr.name in self.ev.profile.builtins):
+            return
+        if expr.ops and has_known_value(self.ev, expr, ctx):
+            return
+        found = [(p, d) for p, d in self.ev.index.by_name(last)]
+        if not found or len(found) > _MAX_CANDIDATES:
+            return
+        how = (_NAME_MATCH, 0.6) if len(found) == 1 else (_AMBIGUOUS, 0.6 / len(found))
+        for _, d in found:
+            self._add(ref.kind, ref.src, d.id, how)
+
+    # -- imports -----------------------------------------------------------------------------
+    def imports(self) -> None:
+        table = self.extract.symbols
+        src = table.module_id
+        for b in table.imports:
+            if b.local == "*":
+                found = self.ev.resolve_path(self.path, b.level, b.target.split(".")
+                                             if b.target else [])
+            else:
+                found = self.ev.targets(BindNode(self.path, b, b.local))
+                if b.symbol:
+                    parent = b.target.rpartition(".")[0].split(".") if "." in b.target else []
+                    found += self.ev.resolve_path(self.path, b.level, parent)
+            for node in found:
+                self._import_edge(src, b, node)
+
+    def _import_edge(self, src: str, b: ImportBinding, node: Node) -> None:
+        if isinstance(node, ModNode) and node.external:
+            self._add(RelationKind.IMPORTS, src, self._external(external_module(b, node.name)),
+                      EXTERNAL)
+        elif isinstance(node, ModNode):
+            for dst, _ in self._entities(node, 0):
+                self._add(RelationKind.IMPORTS, src, dst, IMPORT)
+        elif isinstance(node, DefNode | BindNode):
+            for n in [node] if isinstance(node, DefNode) else self.ev.targets(node):
+                if isinstance(n, DefNode) and n.path != self.path:
+                    self._add(RelationKind.IMPORTS, src,
+                              self.ev.index.tables[n.path].module_id, IMPORT)
+
+
+def external_module(b: ImportBinding, resolved: str) -> str:
+    """The module part of an external import target (``os.path`` of ``os.path.join``)."""
+    if b.symbol and resolved == b.target and "." in resolved:
+        return resolved.rpartition(".")[0]
+    return resolved
+
+
+def is_member_access(ev: Evaluator, expr: Expr, ctx: Ctx) -> bool:
+    """Whether the last step of ``expr`` looks a member up on an instance or a class."""
+    if not expr.ops or not isinstance(expr.ops[-1], Attr):
+        return False
+    for obj in _prefix_objects(ev, expr, ctx):
+        if isinstance(obj, InstNode | SuperNode):
+            return True
+        if isinstance(obj, DefNode) and obj.d.kind == "class":
+            return True
+    return False
+
+
+def has_known_value(ev: Evaluator, expr: Expr, ctx: Ctx) -> bool:
+    """Whether what a member is looked up on is known (then a miss is no name-match)."""
+    return any(not isinstance(o, ArgNode) for o in _prefix_objects(ev, expr, ctx))
+
+
+def _prefix_objects(ev: Evaluator, expr: Expr, ctx: Ctx) -> list[Node]:
+    prefix = Expr(expr.head, expr.name, expr.level, expr.items, expr.ops[:-1])
+    return [o for n in ev.eval(prefix, ctx) for o in ev.objects(n)]

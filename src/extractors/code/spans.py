@@ -1,0 +1,54 @@
+"""Nested source spans: which scope/block/loop is innermost at a byte offset, in O(log n).
+
+Tree nodes nest properly, so the innermost span at every offset is piecewise constant; one sweep
+turns the spans into sorted breakpoints and a lookup is a bisect. No recursion, whatever depth.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+
+
+class Spans:
+    """Spans ``(start, end)`` (end exclusive), identified by their index in the input."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        self.spans = list(spans)
+        self.parent: list[int] = [-1] * len(self.spans)
+        self._pos: list[int] = []
+        self._val: list[int] = []
+        order = sorted(range(len(self.spans)), key=lambda i: (self.spans[i][0], -self.spans[i][1]))
+        stack: list[int] = []
+        for i in order:
+            start, _ = self.spans[i]
+            while stack and self.spans[stack[-1]][1] <= start:
+                done = stack.pop()
+                self._emit(self.spans[done][1], stack[-1] if stack else -1)
+            self.parent[i] = stack[-1] if stack else -1
+            self._emit(start, i)
+            stack.append(i)
+        while stack:
+            done = stack.pop()
+            self._emit(self.spans[done][1], stack[-1] if stack else -1)
+
+    def _emit(self, pos: int, val: int) -> None:
+        if self._pos and self._pos[-1] == pos:
+            self._val[-1] = val
+        else:
+            self._pos.append(pos)
+            self._val.append(val)
+
+    def at(self, pos: int) -> int:
+        """Index of the innermost span containing ``pos``, or -1."""
+        i = bisect_right(self._pos, pos) - 1
+        return self._val[i] if i >= 0 else -1
+
+    def outermost_within(self, pos: int, floor: int) -> int:
+        """The outermost span containing ``pos`` that starts at or after ``floor``, or -1."""
+        best = -1
+        i = self.at(pos)
+        while i >= 0 and self.spans[i][0] >= floor:
+            best = i
+            i = self.parent[i]
+        return best

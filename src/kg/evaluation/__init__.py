@@ -1,0 +1,1 @@
+"""Measuring codekg against external golden data."""
