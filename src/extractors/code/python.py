@@ -107,7 +107,8 @@ class _Builder:
             all_names=self.syntax.all_names,
         )
         refs = [
-            Reference(self._entity_of(r.scope), r.name, r.kind, r.line, r.col,
+            Reference(self._entity_of(r.owner if r.owner >= 0 else r.scope), r.name, r.kind,
+                      r.line, r.col,
                       self.syntax.scopes[r.scope].qualname)
             for r in self.syntax.refs
         ]
@@ -243,10 +244,9 @@ def _docstring(builder: _Builder, node: Node | None) -> str:
     body = node if node is None or node.type == "module" else node.child_by_field_name("body")
     if body is None or not body.named_child_count:
         return ""
-    first = body.named_children[0]
-    if first.type != "expression_statement" or not first.named_child_count:
-        return ""
-    string = first.named_children[0]
+    string = body.named_children[0]
+    if string.type == "expression_statement" and string.named_child_count:
+        string = string.named_children[0]  # grammar versions differ on this wrapper
     if string.type != "string":
         return ""
     return "".join(builder.text(c) for c in string.named_children if c.type == "string_content")

@@ -38,7 +38,7 @@ class RefInfo:
     line: int
     col: int
     scope: int
-
+    owner: int = -1  # scope whose entity makes the reference, when not ``scope``
 
 @dataclass(slots=True)
 class PySyntax:
@@ -157,15 +157,22 @@ def _references(
         if start in skip or col.in_error(start):
             continue
         line, c = node.start_point
-        out.refs.append(
-            RefInfo(_text(src, node), kind_of(node), line + 1, c, col.scope_at(start))
-        )
+        kind = kind_of(node)
+        out.refs.append(RefInfo(_text(src, node), kind, line + 1, c, col.scope_at(start),
+                                _class_of(col, node) if kind is RelationKind.INHERITS else -1))
     for node in members:
         chain = node.parent
         if chain is None or col.in_error(node.start_byte):
             continue
         line, c = node.start_point
-        out.refs.append(
-            RefInfo(expr_text(chain, src), kind_of(chain), line + 1, c,
-                    col.scope_at(node.start_byte))
-        )
+        kind = kind_of(chain)
+        out.refs.append(RefInfo(expr_text(chain, src), kind, line + 1, c,
+                                col.scope_at(node.start_byte),
+                                _class_of(col, chain) if kind is RelationKind.INHERITS else -1))
+
+
+def _class_of(col: DefCollector, base: Node) -> int:
+    """The scope of the class whose base list holds ``base`` (the INHERITS edge starts there)."""
+    cls = base.parent.parent if base.parent is not None else None
+    body = cls.child_by_field_name("body") if cls is not None else None
+    return col.scope_at(body.start_byte) if body is not None else -1

@@ -122,19 +122,20 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
     while todo:
         current, depth = todo.pop()
         for b in current.imports:
-            name = ev.module_name(current.path, b.level, b.target) if b.level or b.target else None
-            if name is None and b.level:
+            name = b.target
+            if b.level:
                 base = index.relative_base(current.path, b.level)
-                name = base if base else None
-            if name is None:
-                name = b.target
+                if base is None:
+                    continue
+                name = f"{base}.{b.target}" if base and b.target else base or b.target
             parts = name.split(".")
             for k in range(1, len(parts) + 1):
-                for path in index.by_module.get(".".join(parts[:k]), ()):
+                canon = ev.module_name(current.path, 0, ".".join(parts[:k]))
+                for path in index.by_module.get(canon or "", ()):
                     out.add(path)
                     follow = index.tables[path]
-                    if path not in seen and depth < 4 and (follow.is_package or b.local == "*"
-                                                           or b.symbol):
+                    # Re-exports live in package __init__ imports and in wildcard imports.
+                    if path not in seen and depth < 4 and (follow.is_package or b.local == "*"):
                         seen.add(path)
                         todo.append((follow, depth + 1))
     out.discard(table.path)
