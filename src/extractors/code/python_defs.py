@@ -121,7 +121,7 @@ class DefCollector:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def in_error(self, pos: int) -> bool:
-        return self.errors.at(pos) >= 0
+        return bool(self.errors.spans) and self.errors.at(pos) >= 0
 
     def scope_at(self, pos: int) -> int:
         return max(self._spans.at(pos), 0)

@@ -70,7 +70,10 @@ class EdgeBuilder:
             for dst, _ in targets:
                 self._add(ref.kind, ref.src, dst, how)
             return
-        external = self._external_head(expr, ctx)
+        # Only a reference that ends outside the project can be an external one.
+        unknown = not nodes or any(isinstance(n, BindNode) or (isinstance(n, ModNode)
+                                                                and n.external) for n in nodes)
+        external = self._external_head(expr, ctx) if unknown else ""
         if external:
             self._add(ref.kind, ref.src, self._external(external), EXTERNAL)
         elif ref.kind in (RelationKind.CALLS, RelationKind.INHERITS) and not nodes:
