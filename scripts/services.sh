@@ -99,12 +99,13 @@ stop_pid() {
   done
   log "$name: still running after 30 s, killing $pid"
   kill -KILL "$pid" 2>/dev/null || true
+  return 1
 }
 
 stop_one() {
   local name=$1 pidfile="$STATE/$1.pid"
   [[ -f "$pidfile" ]] || return 0
-  stop_pid "$(cat "$pidfile")" "$name"
+  stop_pid "$(cat "$pidfile")" "$name" || true
   log "$name: stopped"
   rm -f "$pidfile"
 }
@@ -149,7 +150,7 @@ train_neo4j() {
   port="$("$PY" "$PROBE" ports 1)"
   launch_neo4j "$out" "$STATE/train-neo4j" "$port" train
   "$PY" "$PROBE" neo4j "bolt://127.0.0.1:$port" "$LAUNCHED" "$START_TIMEOUT" "$(now)" >&2 || ok=1
-  stop_pid "$LAUNCHED" neo4j
+  stop_pid "$LAUNCHED" neo4j || ok=1  # killed mid-dump: the archive may be torn
   rm -rf "$STATE/train-neo4j"
   [[ $ok == 0 && -f "$out/app.jsa" ]]
 }
@@ -159,7 +160,7 @@ train_kafka() {
   read -r broker controller <<<"$("$PY" "$PROBE" ports 2)"
   launch_kafka "$out" "$STATE/train-kafka" "$broker" "$controller" train || return 1
   "$PY" "$PROBE" kafka "127.0.0.1:$broker" "$LAUNCHED" "$START_TIMEOUT" "$(now)" >&2 || ok=1
-  stop_pid "$LAUNCHED" kafka
+  stop_pid "$LAUNCHED" kafka || ok=1
   rm -rf "$STATE/train-kafka"
   [[ $ok == 0 && -f "$out/app.jsa" ]]
 }

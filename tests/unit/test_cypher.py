@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from neo4j import AsyncGraphDatabase
 
-from kg.model import EntityKind, RelationKind
+from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, file_scope
 from kg.stores import cypher
+from kg.stores.neo4j import Neo4jGraphStore
+from kg.stores.neo4j_rows import entity_props, relation_props
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -114,7 +116,8 @@ def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
 def test_stale_relations_query_has_one_indexed_branch_per_type() -> None:
     q = cypher.remove_stale_relations()
     assert q.count("UNION ALL") == len(RelationKind) - 1
-    assert q.count("{owner: scope}") == len(RelationKind)
+    assert q.count("WHERE r.owner IN $scopes AND NOT r.id IN $keep") == len(RelationKind)
+    assert "MATCH ()-[r:CO_CHANGES]->() USING INDEX SEEK r:CO_CHANGES(owner)" in q
     assert params_of(q) == {"scopes", "keep"}
 
 
@@ -149,10 +152,10 @@ def test_find_builds_only_the_asked_clauses_in_a_fixed_order() -> None:
 
 
 def test_directions_turn_the_arrow() -> None:
-    assert "(a:Entity {id: id})-[r]->(b:Entity)" in cypher.neighbors("out", True)
-    assert "(a:Entity {id: id})<-[r]-(b:Entity)" in cypher.hop("in")
-    assert "WHERE type(r) IN $kinds" in cypher.neighbors("in", False)
-    assert "$kinds" not in cypher.neighbors("in", True)
+    assert "(a:Entity)-[r]->(b:Entity)" in cypher.neighbors("out", True)
+    assert "(a:Entity)<-[r]-(b:Entity)" in cypher.hop("in")
+    assert "WHERE a.id IN $ids AND type(r) IN $kinds" in cypher.neighbors("in", False)
+    assert params_of(cypher.neighbors("in", True)) == {"ids"}
     with pytest.raises(ValueError, match="direction"):
         cypher.hop("both")  # type: ignore[arg-type]
 
@@ -167,6 +170,10 @@ async def test_every_statement_compiles_on_neo4j(neo4j_url: str) -> None:
     """EXPLAIN plans a statement without running it: every builder shape is valid Cypher."""
     statements = every_statement(some_filters())
     dummy: dict[str, Any] = {name: None for q in statements for name in params_of(q)}
+    # The index hints need the schema, which starting a store creates.
+    store = Neo4jGraphStore(neo4j_url)
+    await store.start()
+    await store.close()
     async with (
         AsyncGraphDatabase.driver(neo4j_url, auth=None) as driver,
         driver.session() as session,
@@ -175,3 +182,97 @@ async def test_every_statement_compiles_on_neo4j(neo4j_url: str) -> None:
             if query.startswith(("CREATE ", "SHOW ")):
                 continue  # schema commands cannot be EXPLAINed
             await (await session.run(f"EXPLAIN {query}", dummy)).consume()
+
+
+# Operators that read a whole label, index or relationship type instead of seeking keys.
+SCANS = {
+    "AllNodesScan",
+    "NodeByLabelScan",
+    "NodeIndexScan",
+    "DirectedAllRelationshipsScan",
+    "UndirectedAllRelationshipsScan",
+    "DirectedRelationshipTypeScan",
+    "UndirectedRelationshipTypeScan",
+    "DirectedRelationshipIndexScan",
+    "UndirectedRelationshipIndexScan",
+}
+
+
+def scans(plan: Any) -> list[str]:
+    """The scanning operators of a plan, with their details (which index, which filter)."""
+    op = str(plan["operatorType"]).split("@")[0]
+    own = [f"{op} {plan.get('args', {}).get('Details', '')}"] if op in SCANS else []
+    return own + [s for child in plan.get("children", []) for s in scans(child)]
+
+
+def keyed_statements(ents: list[Entity], rels: list[Relation]) -> dict[str, tuple[str, Any]]:
+    """Each statement that looks rows up by key, with parameters of a realistic batch."""
+    ids = [e.id for e in ents[:50]]
+    scopes = sorted({e.owner for e in ents[:50]})
+    rel_rows = [{"src": r.src, "dst": r.dst, "props": relation_props(r, r.id)} for r in rels[:50]]
+    return {
+        "remove": (cypher.REMOVE_ENTITIES, {"ids": ids}),
+        "stale entities": (cypher.REMOVE_STALE_ENTITIES, {"scopes": scopes, "keep": ids[:5]}),
+        "stale relations": (cypher.remove_stale_relations(), {"scopes": scopes, "keep": []}),
+        "entity fps": (cypher.ENTITY_FINGERPRINTS, {"ids": ids}),
+        "existing": (cypher.EXISTING_ENTITIES, {"ids": ids}),
+        "relation fps": (cypher.RELATION_FINGERPRINTS, {"ids": ids}),
+        "upsert entities": (
+            cypher.upsert_entities(EntityKind.FUNCTION),
+            {"rows": [entity_props(e) for e in ents[:50]]},
+        ),
+        "upsert relations": (cypher.upsert_relations(RelationKind.CALLS), {"rows": rel_rows}),
+        "by id": (cypher.ENTITIES_BY_ID, {"ids": ids}),
+        "neighbors out": (cypher.neighbors("out", True), {"ids": ids}),
+        "neighbors in": (cypher.neighbors("in", False), {"ids": ids, "kinds": ["CALLS"]}),
+        "hop": (cypher.hop("in"), {"ids": ids, "kinds": ["CALLS", "IMPORTS"]}),
+        "relations of repo": (cypher.relations_of_repo(True), {"repo": "plan"}),
+        "kind counts": (cypher.entity_kind_counts(True), {"repo": "plan"}),
+        "set states": (cypher.SET_STATES, {"repo": "plan", "rows": [{"key": "k", "value": "v"}]}),
+        "delete states": (cypher.DELETE_STATES, {"repo": "plan", "keys": ["hash:1", "hash:2"]}),
+        "get state": (cypher.GET_STATE, {"repo": "plan", "key": "hash:1"}),
+        "states": (cypher.STATES_WITH_PREFIX, {"repo": "plan", "prefix": "hash:1"}),
+    }
+
+
+async def test_keyed_statements_seek_on_a_grown_graph(neo4j_url: str) -> None:
+    """A batch's cost must follow the batch, not the graph: every keyed lookup is a seek."""
+    repo, n = "plan", 2000
+    ents = [
+        Entity.make(
+            EntityKind.FUNCTION,
+            repo,
+            f"f{i // 20}.py::g{i}",
+            name=f"g{i}",
+            owner=file_scope(repo, f"f{i // 20}.py"),
+            path=f"f{i // 20}.py",
+        )
+        for i in range(n)
+    ]
+    rels = [
+        Relation(RelationKind.CALLS, e.id, ents[(i * 7 + 1) % n].id, owner=e.owner)
+        for i, e in enumerate(ents)
+    ]
+    store = Neo4jGraphStore(neo4j_url)
+    await store.start()
+    try:
+        await store.wipe()
+        state: dict[str, str | None] = {f"hash:{i}": "x" for i in range(300)}
+        await store.apply(Batch(repo, entities=ents, relations=rels, state=state))
+        async with (
+            AsyncGraphDatabase.driver(neo4j_url, auth=None) as driver,
+            driver.session() as session,
+        ):
+            for name, (query, params) in keyed_statements(ents, rels).items():
+                tx = await session.begin_transaction()
+                try:  # PROFILE runs the statement: roll its writes back
+                    result = await tx.run(f"PROFILE {query}", params)
+                    await result.data()  # profiler stats need the rows pulled
+                    summary = await result.consume()
+                finally:
+                    await tx.rollback()
+                assert summary.profile is not None
+                assert scans(summary.profile) == [], name
+    finally:
+        await store.wipe()
+        await store.close()

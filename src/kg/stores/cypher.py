@@ -27,6 +27,18 @@ STATE: Final = "State"
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
+# Every keyed lookup carries a `USING INDEX SEEK` hint. Without it the cost planner scanned a
+# whole index instead of seeking on small graphs, and with `UNWIND` it did so once per row, which
+# made an unchanged batch quadratic; a cached plan would keep that choice as the graph grew.
+# tests/unit/test_cypher.py profiles each of these statements on a real graph.
+
+
+def _seek(var: str, label_or_type: str, *props: str) -> str:
+    return f"USING INDEX SEEK {var}:{label_or_type}({', '.join(props)})"
+
+
+_ID = _seek("n", ENTITY, "id")
+
 
 def label(kind: EntityKind) -> str:
     """The node label of an entity kind; raises ValueError for anything but an EntityKind."""
@@ -83,15 +95,14 @@ DELETE_EVERYTHING: Final = "MATCH (n) DETACH DELETE n"
 # -- apply -----------------------------------------------------------------------------------
 
 # Removals return what they removed; deleted incident relationships are read from the summary.
-REMOVE_ENTITIES: Final = f"""UNWIND $ids AS id
-MATCH (n:{ENTITY} {{id: id}})
+REMOVE_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_ID}
+WHERE n.id IN $ids
 WITH n, n.id AS id, n.kind AS kind, n.path AS path
 DETACH DELETE n
 RETURN id, kind, path"""
 
-REMOVE_STALE_ENTITIES: Final = f"""UNWIND $scopes AS scope
-MATCH (n:{ENTITY} {{owner: scope}})
-WHERE NOT n.id IN $keep
+REMOVE_STALE_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_seek("n", ENTITY, "owner")}
+WHERE n.owner IN $scopes AND NOT n.id IN $keep
 WITH n, n.id AS id, n.kind AS kind, n.path AS path
 DETACH DELETE n
 RETURN id, kind, path"""
@@ -101,26 +112,26 @@ def remove_stale_relations() -> str:
     """Delete relations owned by ``$scopes`` whose id is not in ``$keep``; one indexed branch
     per relationship type."""
     branches = "\n  UNION ALL\n".join(
-        f"  WITH scope MATCH ()-[r:{rel_type(k)} {{owner: scope}}]->() RETURN r"
-        for k in RelationKind
+        f"  MATCH ()-[r:{t}]->() {_seek('r', t, 'owner')}\n"
+        "  WHERE r.owner IN $scopes AND NOT r.id IN $keep RETURN r"
+        for t in map(rel_type, RelationKind)
     )
-    return f"""UNWIND $scopes AS scope
-CALL {{
+    return f"""CALL () {{
 {branches}
 }}
-WITH DISTINCT r
-WHERE NOT r.id IN $keep
 DELETE r
 RETURN count(r) AS removed"""
 
 
-ENTITY_FINGERPRINTS: Final = f"""UNWIND $ids AS id
-MATCH (n:{ENTITY} {{id: id}})
-RETURN n.id AS id, n.fp AS fp"""
+# Fingerprints come back as one list of [id, fp] pairs: one record instead of one per row
+# spares the driver most of its per-record cost.
+ENTITY_FINGERPRINTS: Final = f"""MATCH (n:{ENTITY}) {_ID}
+WHERE n.id IN $ids
+RETURN collect([n.id, n.fp]) AS fps"""
 
-EXISTING_ENTITIES: Final = f"""UNWIND $ids AS id
-MATCH (n:{ENTITY} {{id: id}})
-RETURN n.id AS id"""
+EXISTING_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_ID}
+WHERE n.id IN $ids
+RETURN collect(n.id) AS ids"""
 
 
 def upsert_entities(kind: EntityKind) -> str:
@@ -130,16 +141,17 @@ MERGE (n:{ENTITY} {{id: row.id}})
 SET n = row, n:{label(kind)}"""
 
 
-RELATION_FINGERPRINTS: Final = f"""UNWIND $rows AS row
-MATCH (:{ENTITY} {{id: row.src}})-[r]->(:{ENTITY} {{id: row.dst}})
-WHERE type(r) = row.kind
-RETURN r.id AS id, r.fp AS fp"""
+# Every relation leaving ``$ids``: a superset of the batch's, found from one end only.
+RELATION_FINGERPRINTS: Final = f"""MATCH (n:{ENTITY})-[r]->() {_ID}
+WHERE n.id IN $ids
+RETURN collect([r.id, r.fp]) AS fps"""
 
 
 def upsert_relations(kind: RelationKind) -> str:
     """Write ``$rows`` ({src, dst, props}) of one kind between existing entities."""
     return f"""UNWIND $rows AS row
 MATCH (a:{ENTITY} {{id: row.src}}), (b:{ENTITY} {{id: row.dst}})
+{_seek("a", ENTITY, "id")} {_seek("b", ENTITY, "id")}
 MERGE (a)-[r:{rel_type(kind)}]->(b)
 SET r = row.props"""
 
@@ -150,21 +162,25 @@ SET_STATES: Final = f"""UNWIND $rows AS row
 MERGE (s:{STATE} {{repo: $repo, key: row.key}})
 SET s.value = row.value"""
 
-DELETE_STATES: Final = f"""UNWIND $keys AS key
-MATCH (s:{STATE} {{repo: $repo, key: key}})
+_STATE_KEY = _seek("s", STATE, "repo", "key")
+
+DELETE_STATES: Final = f"""MATCH (s:{STATE}) {_STATE_KEY}
+WHERE s.repo = $repo AND s.key IN $keys
 DELETE s"""
 
-GET_STATE: Final = f"MATCH (s:{STATE} {{repo: $repo, key: $key}}) RETURN s.value AS value"
+GET_STATE: Final = f"""MATCH (s:{STATE}) {_STATE_KEY}
+WHERE s.repo = $repo AND s.key = $key
+RETURN s.value AS value"""
 
-STATES_WITH_PREFIX: Final = f"""MATCH (s:{STATE} {{repo: $repo}})
-WHERE s.key STARTS WITH $prefix
+STATES_WITH_PREFIX: Final = f"""MATCH (s:{STATE}) {_STATE_KEY}
+WHERE s.repo = $repo AND s.key STARTS WITH $prefix
 RETURN s.key AS key, s.value AS value
 ORDER BY key"""
 
 # -- reads -----------------------------------------------------------------------------------
 
-ENTITIES_BY_ID: Final = f"""UNWIND $ids AS id
-MATCH (n:{ENTITY} {{id: id}})
+ENTITIES_BY_ID: Final = f"""MATCH (n:{ENTITY}) {_ID}
+WHERE n.id IN $ids
 RETURN properties(n) AS n"""
 
 
@@ -218,10 +234,10 @@ def count_entities(f: EntityFilter) -> str:
 def neighbors(direction: Literal["out", "in"], any_kind: bool) -> str:
     """Edges of ``$ids`` (of the types in ``$kinds`` unless ``any_kind``) with the far entity."""
     left, right = _arrow(direction)
-    kinds = "" if any_kind else "\nWHERE type(r) IN $kinds"
-    return f"""UNWIND $ids AS id
-MATCH (a:{ENTITY} {{id: id}}){left}[r]{right}(b:{ENTITY}){kinds}
-RETURN id AS near, type(r) AS kind, startNode(r).id AS src, endNode(r).id AS dst,
+    kinds = "" if any_kind else " AND type(r) IN $kinds"
+    return f"""MATCH (a:{ENTITY}){left}[r]{right}(b:{ENTITY}) {_seek("a", ENTITY, "id")}
+WHERE a.id IN $ids{kinds}
+RETURN a.id AS near, type(r) AS kind, startNode(r).id AS src, endNode(r).id AS dst,
        properties(r) AS r, properties(b) AS n
 ORDER BY near, kind, b.id"""
 
@@ -229,25 +245,25 @@ ORDER BY near, kind, b.id"""
 def hop(direction: Literal["out", "in"]) -> str:
     """One breadth-first step: (near id, far id, confidence) along ``$kinds`` from ``$ids``."""
     left, right = _arrow(direction)
-    return f"""UNWIND $ids AS id
-MATCH (a:{ENTITY} {{id: id}}){left}[r]{right}(b:{ENTITY})
-WHERE type(r) IN $kinds
-RETURN id AS near, b.id AS far, r.confidence AS confidence"""
+    return f"""MATCH (a:{ENTITY}){left}[r]{right}(b:{ENTITY}) {_seek("a", ENTITY, "id")}
+WHERE a.id IN $ids AND type(r) IN $kinds
+RETURN a.id AS near, b.id AS far, r.confidence AS confidence"""
 
 
 def relations_of_repo(any_kind: bool) -> str:
     """Relations whose source entity is in ``$repo``, ordered by relation id."""
-    kinds = "" if any_kind else "\nWHERE type(r) IN $kinds"
-    return f"""MATCH (a:{ENTITY} {{repo: $repo}})-[r]->(b:{ENTITY}){kinds}
+    kinds = "" if any_kind else " AND type(r) IN $kinds"
+    return f"""MATCH (a:{ENTITY})-[r]->(b:{ENTITY}) {_seek("a", ENTITY, "repo")}
+WHERE a.repo = $repo{kinds}
 RETURN type(r) AS kind, a.id AS src, b.id AS dst, properties(r) AS r
 ORDER BY r.id"""
 
 
 def entity_kind_counts(of_repo: bool) -> str:
-    where = " {repo: $repo}" if of_repo else ""
-    return f"MATCH (n:{ENTITY}{where})\nRETURN n.kind AS kind, count(*) AS n"
+    where = f" {_seek('n', ENTITY, 'repo')}\nWHERE n.repo = $repo" if of_repo else ""
+    return f"MATCH (n:{ENTITY}){where}\nRETURN n.kind AS kind, count(*) AS n"
 
 
 def relation_kind_counts(of_repo: bool) -> str:
-    where = " {repo: $repo}" if of_repo else ""
-    return f"MATCH (:{ENTITY}{where})-[r]->()\nRETURN type(r) AS kind, count(*) AS n"
+    where = f" {_seek('n', ENTITY, 'repo')}\nWHERE n.repo = $repo" if of_repo else ""
+    return f"MATCH (n:{ENTITY})-[r]->(){where}\nRETURN type(r) AS kind, count(*) AS n"

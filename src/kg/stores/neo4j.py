@@ -62,6 +62,9 @@ class Neo4jGraphStore:
             auth=self._auth,
             max_transaction_retry_time=self._retry_seconds,
             connection_timeout=5.0,
+            # Server notifications (e.g. "property fp does not exist yet" on an empty graph)
+            # would be logged as warnings for every statement; they say nothing actionable.
+            notifications_min_severity="OFF",
         )
         try:
             await driver.verify_connectivity()

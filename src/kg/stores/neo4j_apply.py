@@ -120,7 +120,7 @@ async def _fingerprints(
     stored: dict[str, str] = {}
     for chunk in _chunks(rows):
         found, _ = await _records(tx, query, **{key: chunk})
-        stored.update((r["id"], r["fp"]) for r in found)
+        stored.update((rid, fp) for row in found for rid, fp in row["fps"])
     return stored
 
 
@@ -150,7 +150,7 @@ async def _attached(
     existing: set[str] = set()
     for chunk in _chunks(outside):
         rows, _ = await _records(tx, cypher.EXISTING_ENTITIES, ids=chunk)
-        existing.update(r["id"] for r in rows)
+        existing.update(eid for row in rows for eid in row["ids"])
     missing = set(outside) - existing
     return {
         rid: rel
@@ -164,8 +164,8 @@ async def _upsert_relations(
     relations: Mapping[str, tuple[RelationKind, str, str, Props]],
     tally: _Tally,
 ) -> None:
-    keys = [{"kind": k.value, "src": s, "dst": d} for (k, s, d, _) in relations.values()]
-    stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "rows", keys)
+    sources = sorted({src for (_, src, _, _) in relations.values()})
+    stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "ids", sources)
     by_kind: dict[RelationKind, list[Props]] = defaultdict(list)
     for rid, (kind, src, dst, props) in relations.items():
         fp = stored.get(rid)
