@@ -81,6 +81,8 @@ def test_codekg_settings_point_at_the_compose_services(
     graph = urlparse(settings.graph_url)
     assert (graph.scheme, graph.hostname, graph.port) == ("neo4j", "neo4j", 7687)
     assert graph.port in container_ports(services["neo4j"])
+    # A neo4j:// (routing) client goes where the server's routing table says.
+    assert env(services["neo4j"])["NEO4J_server_default__advertised__address"] == graph.hostname
 
     vector = urlparse(settings.vector_url)
     assert (vector.scheme, vector.hostname, vector.port) == ("http", "qdrant", 6333)
