@@ -28,9 +28,20 @@ Props: TypeAlias = dict[str, Any]
 _ENCODER = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(",", ":"))
 
 
-def _fingerprint(props: Props) -> str:
-    text = _ENCODER.encode(props)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+def _seal(props: Props, what: str) -> Props:
+    """Check that Bolt can carry every text, then add the fingerprint."""
+    for k, v in props.items():
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidInput(
+                    f"{what}: {k} {v!r:.80} is not valid Unicode text ({exc.reason}); "
+                    "decode source bytes with errors='replace' in the extractor"
+                ) from exc
+    text = _ENCODER.encode(props)  # ASCII-escaped, so any str hashes
+    props["fp"] = hashlib.blake2b(text.encode("ascii"), digest_size=10).hexdigest()
+    return props
 
 
 def _is_attr_value(v: object) -> bool:
@@ -91,8 +102,7 @@ def entity_props(e: Entity) -> Props:
         "attrs": _attrs_json(e.attrs, f"entity {e.id}"),
         **_validity(e.valid),
     }
-    props["fp"] = _fingerprint(props)
-    return props
+    return _seal(props, f"entity {e.id}")
 
 
 def relation_props(r: Relation, rid: str) -> Props:
@@ -117,8 +127,7 @@ def relation_props(r: Relation, rid: str) -> Props:
         **_validity(r.valid),
     }
     # The endpoints are part of the fingerprint through the id (a hash of kind, src, dst).
-    props["fp"] = _fingerprint(props)
-    return props
+    return _seal(props, f"relation {rid}")
 
 
 def _parse_time(s: Any) -> datetime | None:
