@@ -30,7 +30,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.model import Batch, Relation, RelationKind
+from kg.model import Batch, RelationKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +125,11 @@ class FileExtract:
 class Resolver(Protocol):
     """Binds one file's references using every file's symbol table (``tables`` by path)."""
 
-    def resolve(
-        self, repo: str, extract: FileExtract, tables: Mapping[str, SymbolTable]
-    ) -> list[Relation]:
-        """Relations (CALLS/IMPORTS/INHERITS/REFERENCES) with confidence and provenance."""
+    def resolve(self, repo: str, extract: FileExtract, tables: Mapping[str, SymbolTable]) -> Batch:
+        """The file's resolved edges (CALLS/IMPORTS/INHERITS/REFERENCES, each with confidence
+        and provenance) plus the entities resolution creates (external modules, owned by
+        ``external:<repo>`` so one file's re-resolution never deletes what others point at).
+        ``replace_scopes`` is ``{resolve_scope(repo, path)}``."""
         ...
 
     def depends_on(self, table: SymbolTable, tables: Mapping[str, SymbolTable]) -> set[str]:

@@ -273,8 +273,9 @@ class Indexer:
                 batch.replace_scopes.add(scope)
                 if resolver is None:
                     continue
-                batch.relations += [r.with_owner(scope) for r in resolver.resolve(repo, ex, tables)]
-                batch.entities += _external_entities(resolver, repo)
+                resolved = resolver.resolve(repo, ex, tables)
+                batch.relations += [r.with_owner(scope) for r in resolved.relations]
+                batch.entities += resolved.entities
                 deps = sorted(resolver.depends_on(ex.symbols, tables) - {path})
                 batch.state[DEPS + path] = json.dumps(deps)
             yield batch
@@ -356,12 +357,3 @@ def _by_extractor(
     candidates: Mapping[str, tuple[FileExtractor, Candidate]],
 ) -> dict[str, FileExtractor]:
     return {extractor.name: extractor for extractor, _ in candidates.values()}
-
-
-def _external_entities(resolver: object, repo: str) -> list[Entity]:
-    """Entities a resolver created for names outside the project (e.g. external modules)."""
-    drain = getattr(resolver, "drain_external", None)
-    if drain is None:
-        return []
-    entities: list[Entity] = drain(repo)
-    return [e.with_owner(f"external:{repo}") for e in entities]

@@ -33,7 +33,7 @@ def project() -> tuple[dict[str, FileExtract], dict[str, SymbolTable]]:
 def resolve(project: tuple[dict[str, FileExtract], Mapping[str, SymbolTable]], path: str
             ) -> Batch:
     extracts, tables = project
-    return PythonResolver().resolve_batch(REPO, extracts[path], tables)
+    return PythonResolver().resolve(REPO, extracts[path], tables)
 
 
 def edge(batch: Batch, kind: RelationKind, src: str, dst: str) -> Relation:
@@ -139,5 +139,5 @@ def test_deep_file_resolves_without_overflow() -> None:
     lines = [" " * i + f"def f{i}(x):" for i in range(500)] + [" " * 500 + "return f0(x).y"]
     ex = PythonExtractor()
     out = ex.extract_file(SourceFile(REPO, "deep.py", "\n".join(lines).encode()))
-    batch = PythonResolver().resolve_batch(REPO, out, {"deep.py": out.symbols})
+    batch = PythonResolver().resolve(REPO, out, {"deep.py": out.symbols})
     assert any(r.dst == fid(EntityKind.FUNCTION, "deep.py::f0") for r in batch.relations)

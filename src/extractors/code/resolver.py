@@ -15,10 +15,9 @@ provenance                  confidence   when
 ``code:external``           0.9          a module outside the project (entity created)
 ==========================  ===========  =============================================
 
-External modules come back as entities with :meth:`ScopeResolver.resolve_batch`; ``resolve``
-returns the relations only (the ``Resolver`` protocol)::
+``resolve`` returns a batch: the relations plus the external module entities they point at::
 
-    batch = PythonResolver().resolve_batch("repo", extract, tables)
+    batch = PythonResolver().resolve("repo", extract, tables)
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from extractors.code.expr import parse
 from extractors.code.nodes import Ctx
 from extractors.code.resolve_edges import EdgeBuilder
 from extractors.code.scope_index import IndexCache, RepoIndex
-from kg.model import Batch, Relation
+from kg.model import Batch
 
 __all__ = ["Binding", "Profile", "PythonResolver", "ScopeResolver"]
 
@@ -83,12 +82,8 @@ class ScopeResolver:
                 out.append(Binding(ref, frozenset(sites)))
             return out
 
-    def resolve(self, repo: str, extract: FileExtract, tables: Mapping[str, SymbolTable]
-                ) -> list[Relation]:
-        return self.resolve_batch(repo, extract, tables).relations
-
-    def resolve_batch(self, repo: str, extract: FileExtract,
-                      tables: Mapping[str, SymbolTable]) -> Batch:
+    def resolve(self, repo: str, extract: FileExtract,
+                tables: Mapping[str, SymbolTable]) -> Batch:
         """Relations of the file's references and imports, plus the external module entities
         they point to, owned by ``resolve_scope(repo, path)``."""
         with self._lock:
