@@ -44,7 +44,15 @@ from kg.model import (
     merge_deltas,
     resolve_scope,
 )
-from kg.sources import Candidate, Skipped, is_git_repo, list_paths, scan
+from kg.sources import (
+    Candidate,
+    Skipped,
+    classify,
+    classify_data,
+    is_git_repo,
+    list_paths,
+    scan,
+)
 from kg.stores.base import GraphStore
 from kg.telemetry import tracer
 
@@ -96,6 +104,34 @@ class IndexReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """A file to re-index: ``data`` as an editor has it, or None to read it from disk."""
+
+    path: str
+    data: bytes | None = None
+    deleted: bool = False
+
+
+@dataclass(slots=True)
+class RepoCache:
+    """Per-file facts of a repository that incremental work needs: content hashes, symbol
+    tables (for resolution) and dependencies (who must be re-resolved when a file changes)."""
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, SymbolTable] = field(default_factory=dict)
+    deps: dict[str, set[str]] = field(default_factory=dict)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.hashes.pop(path, None)
+            self.tables.pop(path, None)
+            self.deps.pop(path, None)
+
+    def dependents(self, touched: set[str]) -> set[str]:
+        return {p for p, deps in self.deps.items() if p not in touched and deps & touched}
+
+
 def repo_name_for(root: Path) -> str:
     return root.resolve().name or "repo"
 
@@ -121,6 +157,7 @@ class Indexer:
         self._include_generated = include_generated
         self._history = history
         self._progress = progress or (lambda stage, done, total: None)
+        self._caches: dict[str, RepoCache] = {}
 
     async def index(self, root: Path, repo: str | None = None) -> IndexReport:
         root = await asyncio.to_thread(root.resolve)
@@ -137,41 +174,128 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    async def update_files(
+        self, root: Path, changes: Sequence[FileChange], repo: str | None = None
+    ) -> IndexReport:
+        """Apply just these file changes (an editor save, a watcher event): the cost grows
+        with the change and its dependents, not with the repository."""
+        root = await asyncio.to_thread(root.resolve)
+        repo = repo or repo_name_for(root)
+        report = IndexReport(repo=repo)
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            "pipeline.update", attributes={"repo": repo, "files": len(changes)}
+        ):
+            cache = await self._cache(repo)
+            present: dict[str, tuple[FileExtractor, Candidate]] = {}
+            gone: list[str] = []
+            for change in changes:
+                item = await asyncio.to_thread(self._candidate, root, change, report)
+                if item is None:
+                    if change.path in cache.hashes:
+                        gone.append(change.path)
+                elif (extractor := self._registry.for_path(item.path)) is not None:
+                    present[item.path] = (extractor, item)
+            report.files_seen = len(present)
+            delta = merge_deltas(
+                repo, await self._apply_code(root, repo, present, gone, cache, report)
+            )
+            await self._publish(delta)
+        report.seconds = time.perf_counter() - started
+        return report
+
     # -- code -------------------------------------------------------------------------------
 
     async def _index_code(self, root: Path, repo: str, report: IndexReport) -> list[GraphDelta]:
         with tracer.start_as_current_span("pipeline.scan", attributes={"repo": repo}):
             paths = await asyncio.to_thread(list_paths, root)
-            known = await self._store.states(repo, HASH)
+            cache = await self._cache(repo)
         candidates: dict[str, tuple[FileExtractor, Candidate]] = {}
         for item in await asyncio.to_thread(self._scan, root, paths, report):
             extractor = self._registry.for_path(item.path)
             if extractor is not None:
                 candidates[item.path] = (extractor, item)
         report.files_seen = len(candidates)
+        deleted = sorted(p for p in cache.hashes if p not in candidates)
+        return await self._apply_code(root, repo, candidates, deleted, cache, report)
+
+    async def _apply_code(
+        self,
+        root: Path,
+        repo: str,
+        candidates: Mapping[str, tuple[FileExtractor, Candidate]],
+        deleted: Sequence[str],
+        cache: RepoCache,
+        report: IndexReport,
+    ) -> list[GraphDelta]:
         hashes = {p: _salted_hash(ex, c.data) for p, (ex, c) in candidates.items()}
-        changed = [p for p in candidates if known.get(HASH + p) != hashes[p]]
-        deleted = sorted(k[len(HASH) :] for k in known if k[len(HASH) :] not in candidates)
+        changed = [p for p in candidates if cache.hashes.get(p) != hashes[p]]
         report.files_changed, report.files_deleted = len(changed), len(deleted)
         if not changed and not deleted:
             return []
-
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
-        tables = await self._symbol_tables(repo, extracts)
         deltas = [
             await self._apply(chunk, report)
             for chunk in self._file_batches(repo, extracts, hashes, deleted)
         ]
-        dependents = await self._dependents(repo, set(changed) | set(deleted), set(extracts))
-        for path in sorted(dependents):
-            extractor, cand = candidates[path]
-            extracts.update(await self._extract(repo, [(path, extractor, cand)], report))
+        cache.forget(deleted)
+        cache.hashes.update({p: hashes[p] for p in changed})
+        cache.tables.update({p: e.symbols for p, e in extracts.items()})
+        touched = set(changed) | set(deleted)
+        extractors = dict(candidates)
+        for path in sorted(cache.dependents(touched) - set(extracts)):
+            item = await asyncio.to_thread(self._candidate, root, FileChange(path), report)
+            extractor = self._registry.for_path(path)
+            if item is not None and extractor is not None:
+                extractors[path] = (extractor, item)
+                extracts.update(await self._extract(repo, [(path, extractor, item)], report))
         report.files_resolved = len(extracts)
-        deltas += [
-            await self._apply(chunk, report)
-            for chunk in self._resolve_batches(repo, extracts, tables, candidates)
-        ]
+        for chunk in self._resolve_batches(repo, extracts, cache, extractors):
+            deltas.append(await self._apply(chunk, report))
         return deltas
+
+    async def _cache(self, repo: str) -> RepoCache:
+        """What resolution needs of every file, loaded from the store once per indexer."""
+        cache = self._caches.get(repo)
+        if cache is not None:
+            return cache
+        cache = RepoCache()
+        for key, value in (await self._store.states(repo, HASH)).items():
+            cache.hashes[key[len(HASH) :]] = value
+        for key, raw in (await self._store.states(repo, SYMTAB)).items():
+            try:
+                cache.tables[key[len(SYMTAB) :]] = SymbolTable.model_validate_json(raw)
+            except ValidationError:
+                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", key)
+        for key, raw in (await self._store.states(repo, DEPS)).items():
+            cache.deps[key[len(DEPS) :]] = set(json.loads(raw))
+        self._caches[repo] = cache
+        return cache
+
+    def _candidate(self, root: Path, change: FileChange, report: IndexReport) -> Candidate | None:
+        """The file as it is now (given bytes or read from disk); None when gone or skipped."""
+        if change.deleted:
+            return None
+        if change.data is not None:
+            item = classify_data(
+                change.path,
+                change.data,
+                max_bytes=self._max_bytes,
+                include_generated=self._include_generated,
+            )
+        elif not (root / change.path).is_file():
+            return None
+        else:
+            item = classify(
+                root,
+                change.path,
+                max_bytes=self._max_bytes,
+                include_generated=self._include_generated,
+            )
+        if isinstance(item, Skipped):
+            report.skipped[item.reason] += 1
+            return None
+        return item
 
     def _scan(self, root: Path, paths: Sequence[str], report: IndexReport) -> list[Candidate]:
         out: list[Candidate] = []
@@ -207,32 +331,6 @@ class Indexer:
         ):
             return await asyncio.to_thread(run)
 
-    async def _symbol_tables(
-        self, repo: str, fresh: Mapping[str, FileExtract]
-    ) -> dict[str, SymbolTable]:
-        tables: dict[str, SymbolTable] = {}
-        for key, raw in (await self._store.states(repo, SYMTAB)).items():
-            path = key[len(SYMTAB) :]
-            if path in fresh:
-                continue
-            try:
-                tables[path] = SymbolTable.model_validate_json(raw)
-            except ValidationError:
-                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", path)
-        tables.update({p: e.symbols for p, e in fresh.items()})
-        return tables
-
-    async def _dependents(self, repo: str, touched: set[str], already: set[str]) -> set[str]:
-        """Unchanged files whose resolution read a touched file's symbols."""
-        out: set[str] = set()
-        for key, raw in (await self._store.states(repo, DEPS)).items():
-            path = key[len(DEPS) :]
-            if path in already or path in touched:
-                continue
-            if touched.intersection(json.loads(raw)):
-                out.add(path)
-        return out
-
     def _file_batches(
         self,
         repo: str,
@@ -260,7 +358,7 @@ class Indexer:
         self,
         repo: str,
         extracts: Mapping[str, FileExtract],
-        tables: Mapping[str, SymbolTable],
+        cache: RepoCache,
         candidates: Mapping[str, tuple[FileExtractor, Candidate]],
     ) -> Iterable[Batch]:
         items = sorted(extracts.items())
@@ -273,11 +371,12 @@ class Indexer:
                 batch.replace_scopes.add(scope)
                 if resolver is None:
                     continue
-                resolved = resolver.resolve(repo, ex, tables)
+                resolved = resolver.resolve(repo, ex, cache.tables)
                 batch.relations += [r.with_owner(scope) for r in resolved.relations]
                 batch.entities += resolved.entities
-                deps = sorted(resolver.depends_on(ex.symbols, tables) - {path})
-                batch.state[DEPS + path] = json.dumps(deps)
+                deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
+                cache.deps[path] = deps
+                batch.state[DEPS + path] = json.dumps(sorted(deps))
             yield batch
 
     # -- history ----------------------------------------------------------------------------

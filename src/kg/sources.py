@@ -123,6 +123,17 @@ def classify(
         data = full.read_bytes()
     except OSError:
         return Skipped(path, "unreadable")
+    return classify_data(path, data, max_bytes=max_bytes, include_generated=include_generated)
+
+
+def classify_data(
+    path: str, data: bytes, *, max_bytes: int, include_generated: bool
+) -> Candidate | Skipped:
+    """Decide on content already in hand (e.g. an editor buffer)."""
+    if len(data) > max_bytes:
+        return Skipped(path, "huge")
+    if not include_generated and is_vendored(path):
+        return Skipped(path, "vendored")
     if not data.strip() and PurePosixPath(path).name not in MEANINGFUL_EMPTY:
         return Skipped(path, "empty")
     if b"\0" in data[:8192]:

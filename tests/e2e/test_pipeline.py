@@ -11,6 +11,7 @@ import pytest
 
 from kg.events.base import Event
 from kg.model import EntityKind, RelationKind
+from kg.pipeline import FileChange
 from kg.runtime import Runtime, open_runtime
 from kg.settings import Settings
 from kg.stores.base import EntityQuery
@@ -175,3 +176,24 @@ async def test_bad_files_are_skipped_with_reasons(tmp_path: Path) -> None:
         # the syntax error does not cost the file its good function
         assert await rt.store.find(EntityQuery(kinds=[EntityKind.FUNCTION], name="good"))
         assert report.parse_errors
+
+
+async def test_update_files_applies_only_the_change(repo: Path, tmp_path: Path) -> None:
+    settings = Settings(graph_url=f"sqlite:///{tmp_path}/u.db", embed=False)
+    async with open_runtime(settings) as rt:
+        indexer = rt.indexer(embed=False)
+        await indexer.index(repo)
+        # An editor buffer (not yet on disk) adds a helper and calls it.
+        buffer = (
+            FILES["pkg/util.py"] + "\n\ndef shout(text: str) -> str:\n    return text.upper()\n"
+        )
+        report = await indexer.update_files(repo, [FileChange("pkg/util.py", buffer.encode())])
+        assert (report.files_changed, report.files_resolved) == (1, 2)
+        assert await rt.store.find(EntityQuery(kinds=[EntityKind.FUNCTION], name="shout"))
+        same = await indexer.update_files(repo, [FileChange("pkg/util.py", buffer.encode())])
+        assert same.files_changed == 0 and not same.wrote_anything
+        gone = await indexer.update_files(repo, [FileChange("pkg/app.py", deleted=True)])
+        assert gone.files_deleted == 1
+        assert not await rt.store.find(EntityQuery(kinds=[EntityKind.CLASS], name="Page"))
+        bad = await indexer.update_files(repo, [FileChange("pkg/bin.py", b"\x00\x01")])
+        assert bad.skipped == {"binary": 1} and not bad.wrote_anything
