@@ -85,6 +85,7 @@ class IndexReport:
     parse_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    embed_seconds: float = 0.0
 
     def count(self, delta: GraphDelta) -> None:
         self.entities_added += len(delta.added)
@@ -437,7 +438,9 @@ class Indexer:
             delta = await self._store.apply(batch)
         report.count(delta)
         if self._embedding is not None:
+            started = time.perf_counter()
             report.embedded += await self._embedding.process(batch.documents, delta.removed)
+            report.embed_seconds += time.perf_counter() - started
         return delta
 
     async def _publish(self, delta: GraphDelta) -> None:
