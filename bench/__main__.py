@@ -1,162 +1,36 @@
-"""codekg benchmarks (``make bench``): indexing throughput, incremental edits, search latency.
+"""codekg benchmarks (``make bench``): each suite prints its figures; none is part of the tests.
 
-Not part of the test run. Figures are printed; compare ratios within one run, this machine is
-shared and noisy. The default corpus is a real project's source tree (networkx, as installed
-with codekg's dependencies), copied into a temporary git repository; ``--repo PATH`` points at
-any other working tree.
+    python -m bench                 # every suite
+    python -m bench index --repo ~/src/flask
+    python -m bench stores          # SQLite vs Neo4j (needs `scripts/services.sh up`)
 
-    python -m bench                     # default corpus
-    python -m bench --repo ~/src/flask  # another repository
+Compare ratios within one run: this machine is shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import subprocess
-import tempfile
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+import importlib
+import sys
 
-from kg.runtime import open_runtime
-from kg.settings import Settings
-
-QUERIES = [
-    "shortest path between two nodes",
-    "read a graph from a file",
-    "compute pagerank",
-    "check whether a graph is connected",
-    "minimum spanning tree",
-    "convert graph to numpy matrix",
-    "add an edge with weight",
-    "topological sort of a directed acyclic graph",
-    "maximum flow",
-    "detect cycles",
-    "graph isomorphism",
-    "random graph generator",
-    "betweenness centrality",
-    "write graph to json",
-    "remove a node and its edges",
-    "depth first search",
-    "bipartite matching",
-    "clustering coefficient",
-    "relabel nodes",
-    "draw the graph with matplotlib",
-]
+SUITES = ("index",)
 
 
-def default_corpus(workdir: Path) -> Path:
-    import networkx
-
-    src = Path(networkx.__file__).parent
-    dest = workdir / "networkx"
-    shutil.copytree(src, dest / "networkx", ignore=shutil.ignore_patterns("__pycache__"))
-    env = {
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-        "PATH": "/usr/bin:/bin",
-    }
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "import"]):
-        subprocess.run(cmd, cwd=dest, check=True, env=env)
-    return dest
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-async def timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        await fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
-
-
-async def bench_graph_only(repo: Path, work: Path) -> None:
-    settings = Settings(graph_url=f"sqlite:///{work}/graph.db", embed=False, history=False)
-    async with open_runtime(settings) as rt:
-        report = await rt.indexer(embed=False).index(repo)
-        print(
-            f"graph-only index: {report.files_changed} files in {report.seconds:.2f}s "
-            f"= {report.files_changed / report.seconds:.0f} files/s "
-            f"({report.entities_added} entities, {report.relations_added} relations)"
-        )
-        again = await rt.indexer(embed=False).index(repo)
-        print(f"re-index unchanged: {again.seconds * 1000:.0f} ms, writes={again.wrote_anything}")
-        target = next(p for p in sorted(repo.rglob("*.py")) if p.stat().st_size > 2000)
-        original = target.read_text()
-        times: list[float] = []
-        for i in range(20):
-            target.write_text(original + f"\n\ndef _bench_edit_{i}():\n    return {i}\n")
-            t0 = time.perf_counter()
-            await rt.indexer(embed=False).index(repo)
-            times.append((time.perf_counter() - t0) * 1000)
-        target.write_text(original)
-        await rt.indexer(embed=False).index(repo)
-        print(
-            f"1-file edit re-index (whole command, incl. tree scan): "
-            f"p50 {pct(times, 0.5):.0f} ms, p95 {pct(times, 0.95):.0f} ms"
-        )
-
-
-async def bench_with_embeddings(repo: Path, work: Path) -> None:
-    settings = Settings(
-        graph_url=f"sqlite:///{work}/graph-e.db",
-        vector_url=f"edge:///{work}/vectors",
-        history=False,
-    )
-    async with open_runtime(settings) as rt:
-        report = await rt.indexer().index(repo)
-        print(
-            f"index with embeddings: {report.files_changed} files in {report.seconds:.2f}s "
-            f"= {report.files_changed / report.seconds:.1f} files/s, "
-            f"{report.embedded} documents embedded "
-            f"({report.embedded / report.seconds:.0f} docs/s)"
-        )
-        service = rt.service()
-        for mode in ("hybrid", "lexical", "semantic"):
-            queries = iter(QUERIES * 5)
-
-            async def one(mode: str = mode, queries: Iterator[str] = queries) -> object:
-                return await service.search(next(queries), mode=mode, first=10)  # type: ignore[arg-type]
-
-            await one()  # warm-up: model load
-            lat = await timed(one, 60)
-            print(f"search {mode:8}: p50 {pct(lat, 0.5):.1f} ms, p95 {pct(lat, 0.95):.1f} ms")
-
-
-async def main() -> None:
+async def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--repo", type=Path, help="working tree to index (default: networkx)")
-    parser.add_argument("--skip-embeddings", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
-        work = Path(tmp)
-        if args.repo:
-            # Work on a copy: the edit benchmark rewrites a file.
-            repo = work / "repo"
-            shutil.copytree(
-                args.repo,
-                repo,
-                symlinks=True,
-                ignore=shutil.ignore_patterns(".venv", "node_modules", ".kg", "__pycache__"),
-            )
-        else:
-            repo = default_corpus(work)
-        n_py = sum(1 for _ in repo.rglob("*.py"))
-        size = sum(p.stat().st_size for p in repo.rglob("*.py"))
-        print(f"corpus: {repo} ({n_py} .py files, {size / 1e6:.1f} MB)")
-        await bench_graph_only(repo, work)
-        if not args.skip_embeddings:
-            await bench_with_embeddings(repo, work)
+    sub = parser.add_subparsers(dest="suite")
+    modules = {name: importlib.import_module(f"bench.{name}") for name in SUITES}
+    for name, module in modules.items():
+        module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").split("\n")[0]))
+    args = parser.parse_args(argv)
+    chosen = [args.suite] if args.suite else list(SUITES)
+    for name in chosen:
+        print(f"== bench {name}", flush=True)
+        if not args.suite:
+            args = parser.parse_args([name])
+        await modules[name].run(args)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

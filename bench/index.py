@@ -1,0 +1,154 @@
+"""Indexing bench: graph-only and embedded throughput, incremental edits, search latency.
+
+The default corpus is a real project's source tree (networkx, as installed with codekg's
+dependencies) copied into a temporary git repository; ``--repo PATH`` indexes a copy of any
+other working tree (the edit benchmark rewrites a file, so never the original).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+from kg.runtime import open_runtime
+from kg.settings import Settings
+
+QUERIES = [
+    "shortest path between two nodes",
+    "read a graph from a file",
+    "compute pagerank",
+    "check whether a graph is connected",
+    "minimum spanning tree",
+    "convert graph to numpy matrix",
+    "add an edge with weight",
+    "topological sort of a directed acyclic graph",
+    "maximum flow",
+    "detect cycles",
+    "graph isomorphism",
+    "random graph generator",
+    "betweenness centrality",
+    "write graph to json",
+    "remove a node and its edges",
+    "depth first search",
+    "bipartite matching",
+    "clustering coefficient",
+    "relabel nodes",
+    "draw the graph with matplotlib",
+]
+
+
+def default_corpus(workdir: Path) -> Path:
+    import networkx
+
+    src = Path(networkx.__file__).parent
+    dest = workdir / "networkx"
+    shutil.copytree(src, dest / "networkx", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "PATH": "/usr/bin:/bin",
+    }
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "import"]):
+        subprocess.run(cmd, cwd=dest, check=True, env=env)
+    return dest
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+async def bench_graph_only(repo: Path, work: Path) -> None:
+    settings = Settings(graph_url=f"sqlite:///{work}/graph.db", embed=False, history=False)
+    async with open_runtime(settings) as rt:
+        report = await rt.indexer(embed=False).index(repo)
+        print(
+            f"graph-only index: {report.files_changed} files in {report.seconds:.2f}s "
+            f"= {report.files_changed / report.seconds:.0f} files/s "
+            f"({report.entities_added} entities, {report.relations_added} relations)"
+        )
+        again = await rt.indexer(embed=False).index(repo)
+        print(f"re-index unchanged: {again.seconds * 1000:.0f} ms, writes={again.wrote_anything}")
+        target = next(p for p in sorted(repo.rglob("*.py")) if p.stat().st_size > 2000)
+        original = target.read_text()
+        times: list[float] = []
+        for i in range(20):
+            target.write_text(original + f"\n\ndef _bench_edit_{i}():\n    return {i}\n")
+            t0 = time.perf_counter()
+            await rt.indexer(embed=False).index(repo)
+            times.append((time.perf_counter() - t0) * 1000)
+        target.write_text(original)
+        await rt.indexer(embed=False).index(repo)
+        print(
+            f"1-file edit re-index (whole command, incl. tree scan): "
+            f"p50 {pct(times, 0.5):.0f} ms, p95 {pct(times, 0.95):.0f} ms"
+        )
+
+
+async def bench_with_embeddings(repo: Path, work: Path) -> None:
+    settings = Settings(
+        graph_url=f"sqlite:///{work}/graph-e.db",
+        vector_url=f"edge:///{work}/vectors",
+        history=False,
+    )
+    async with open_runtime(settings) as rt:
+        report = await rt.indexer().index(repo)
+        print(
+            f"index with embeddings: {report.files_changed} files in {report.seconds:.2f}s "
+            f"= {report.files_changed / report.seconds:.1f} files/s, "
+            f"{report.embedded} documents embedded "
+            f"({report.embedded / report.seconds:.0f} docs/s)"
+        )
+        service = rt.service()
+        for mode in ("hybrid", "lexical", "semantic"):
+            queries = iter(QUERIES * 5)
+
+            async def one(mode: str = mode, queries: Iterator[str] = queries) -> object:
+                return await service.search(next(queries), mode=mode, first=10)  # type: ignore[arg-type]
+
+            await one()  # warm-up: model load
+            lat = await timed(one, 60)
+            print(f"search {mode:8}: p50 {pct(lat, 0.5):.1f} ms, p95 {pct(lat, 0.95):.1f} ms")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, help="working tree to index (default: networkx)")
+    parser.add_argument("--skip-embeddings", action="store_true")
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
+        work = Path(tmp)
+        if args.repo:
+            # Work on a copy: the edit benchmark rewrites a file.
+            repo = work / "repo"
+            shutil.copytree(
+                args.repo,
+                repo,
+                symlinks=True,
+                ignore=shutil.ignore_patterns(".venv", "node_modules", ".kg", "__pycache__"),
+            )
+        else:
+            repo = default_corpus(work)
+        n_py = sum(1 for _ in repo.rglob("*.py"))
+        size = sum(p.stat().st_size for p in repo.rglob("*.py"))
+        print(f"corpus: {repo} ({n_py} .py files, {size / 1e6:.1f} MB)")
+        await bench_graph_only(repo, work)
+        if not args.skip_embeddings:
+            await bench_with_embeddings(repo, work)
