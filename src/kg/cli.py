@@ -162,6 +162,85 @@ async def _search(settings: Settings, query: str, mode: str, limit: int) -> None
     out.print(table)
 
 
+@app.command()
+def worker(
+    group: Annotated[str, typer.Option(help="Kafka consumer group of the workers.")] = "kg-worker",
+    max_batch: Annotated[
+        int, typer.Option(help="Events per batch (bounds in-flight work).")
+    ] = 1000,
+    insights: Annotated[bool, typer.Option(help="Run the insights engine on each change.")] = True,
+) -> None:
+    """Apply source events (file.changed, commit.pushed, ingest.requested, discussion.*)."""
+    settings = _settings()
+    _run(_worker(settings, group, max_batch, insights))
+
+
+async def _worker(settings: Settings, group: str, max_batch: int, insights: bool) -> None:
+    from kg.runtime import open_source
+    from kg.worker import assemble
+
+    async with open_runtime(settings) as rt:
+        source = open_source(rt, group)
+        await source.start()
+        w = assemble(rt, source, insights=insights, max_batch=max_batch)
+        console.print(f"worker {group!r} consuming source events (Ctrl-C to stop)")
+        try:
+            await w.run()
+        finally:
+            await source.close()
+            s = w.stats
+            console.print(
+                f"applied {s.applied}, duplicates {s.duplicates}, coalesced {s.coalesced}, "
+                f"dead-lettered {s.dead_lettered}, unknown repos {dict(s.unknown_repo)}"
+            )
+
+
+@app.command()
+def watch(
+    path: Annotated[Path, typer.Argument(help="Working tree to follow.")] = Path("."),
+    name: Annotated[
+        str | None, typer.Option(help="Repository name (default: folder name).")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 0.1,
+    debounce: Annotated[float, typer.Option(help="Seconds a file must stay unchanged.")] = 0.05,
+) -> None:
+    """Emit file.changed for saved files; embedded (no Kafka) it also applies them here."""
+    if not path.is_dir():
+        console.print(f"[red]error:[/red] {path} is not a directory")
+        raise typer.Exit(2)
+    settings = _settings()
+    _run(_watch(settings, path, name, interval, debounce))
+
+
+async def _watch(
+    settings: Settings, path: Path, name: str | None, interval: float, debounce: float
+) -> None:
+    import asyncio as aio
+
+    from kg.pipeline import repo_name_for
+    from kg.runtime import open_source
+    from kg.watch import TreeWatcher
+    from kg.watch import watch as follow
+    from kg.worker import assemble
+
+    repo = name or repo_name_for(path)
+    stop = aio.Event()
+    async with open_runtime(settings) as rt:
+        tasks: list[aio.Task[Any]] = []
+        if not settings.kafka_bootstrap:  # embedded: apply in this process too
+            _print_report(await rt.indexer().index(path, repo))
+            source = open_source(rt, "kg-watch")
+            await source.start()
+            tasks.append(aio.create_task(assemble(rt, source).run()))
+        watcher = TreeWatcher(path, interval=interval, debounce=debounce)
+        console.print(f"watching {watcher.root} as {repo!r} (Ctrl-C to stop)")
+        try:
+            await follow(watcher, rt.bus, repo, stop)
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
 @eval_app.command("resolution")
 def eval_resolution(
     directory: Annotated[Path, typer.Argument(help="Folder of golden name-resolution tests.")],

@@ -23,7 +23,10 @@ from embeddings.sparse import SparseEncoder
 from extractors.registry import ExtractorRegistry
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import EventBus
+from kg.events.kafka import KafkaBus
 from kg.events.memory import InProcessBus
+from kg.events.schema import is_source_event
+from kg.events.source import EventSource, SubscriptionSource
 from kg.pipeline import Indexer, Progress
 from kg.service import GraphService
 from kg.settings import Settings
@@ -78,6 +81,25 @@ def _registry() -> ExtractorRegistry:
     return registry
 
 
+def _open_bus(settings: Settings) -> EventBus:
+    """Kafka when ``KG_KAFKA_BOOTSTRAP`` is set, else the in-process bus (the only branch)."""
+    if settings.kafka_bootstrap:
+        return KafkaBus(
+            settings.kafka_bootstrap,
+            topic_prefix=settings.kafka_topic_prefix,
+            partitions=settings.kafka_partitions,
+        )
+    return InProcessBus()
+
+
+def open_source(rt: Runtime, group: str) -> EventSource:
+    """Where ``kg worker`` reads source events: a Kafka consumer group (each event handled
+    by one worker of ``group``), or the in-process bus (one process, nothing to commit)."""
+    if isinstance(rt.bus, KafkaBus):
+        return rt.bus.group_source(group)
+    return SubscriptionSource(rt.bus, ["*"], accept=is_source_event)
+
+
 @asynccontextmanager
 async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Open every backend named by ``settings``; closes them on exit, even after an error."""
@@ -85,8 +107,12 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         settings.graph_url, user=settings.graph_user, password=settings.graph_password
     )
     await store.start()
-    bus: EventBus = InProcessBus()
-    await bus.start()
+    bus = _open_bus(settings)
+    try:
+        await bus.start()
+    except BaseException:
+        await store.close()
+        raise
     index: VectorIndex | None = None
     embedder: Embedder | None = None
     try:

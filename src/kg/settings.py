@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     vector_api_key: str = ""
     collection: str = "codekg"
     kafka_bootstrap: str = ""
+    kafka_topic_prefix: str = "kg."
+    kafka_partitions: int = 4
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_device: str = "cpu"
     embedding_batch_size: int = 64

@@ -8,17 +8,29 @@ value is a zero-argument callable returning an un-started bus (e.g. the Kafka bu
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from kg.events.base import Event, EventBus, Subscription
+from kg.events.kafka import KafkaBus
 from kg.events.memory import InProcessBus
 
 BusFactory = Callable[[], EventBus]
 
+
+def kafka_bus() -> KafkaBus:
+    # The `kafka` mark checks KG_TEST_KAFKA_BOOTSTRAP first (fails in CI when it is missing);
+    # a fresh topic prefix per test keeps tests from seeing each other's events.
+    prefix = f"contract-{uuid.uuid4().hex[:10]}."
+    return KafkaBus(os.environ["KG_TEST_KAFKA_BOOTSTRAP"], topic_prefix=prefix, partitions=2)
+
+
 BUS_FACTORIES = [
     pytest.param(InProcessBus, id="in-process"),
+    pytest.param(kafka_bus, id="kafka", marks=pytest.mark.kafka),
 ]
 
 REPO = "contract"

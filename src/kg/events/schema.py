@@ -84,6 +84,29 @@ class Insight(_Payload):
     time: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
+DEAD_LETTER = "event.dead"
+# What a worker consumes; ``discussion.<name>`` events are matched by prefix.
+SOURCE_TYPES: tuple[str, ...] = ("file.changed", "commit.pushed", "ingest.requested")
+DISCUSSION_PREFIX = "discussion."
+
+
+def is_source_event(event: Event) -> bool:
+    """Whether a worker consumes this event type."""
+    return event.type in SOURCE_TYPES or event.type.startswith(DISCUSSION_PREFIX)
+
+
+class DeadLetter(_Payload):
+    """A poison event parked with why it was rejected (``raw`` when not even an envelope)."""
+
+    error: str
+    source: str
+    event: dict[str, Any] | None = None
+    raw: str | None = None
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+
 PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("file.changed", 1): FileChanged,
     ("commit.pushed", 1): CommitPushed,
@@ -91,6 +114,7 @@ PAYLOADS: dict[tuple[str, int], type[BaseModel]] = {
     ("ingest.progress", 1): IngestProgress,
     ("graph.delta", 1): GraphDelta,
     ("insight", 1): Insight,
+    (DEAD_LETTER, 1): DeadLetter,
 }
 
 

@@ -1,0 +1,1 @@
+"""Insights: rules over graph deltas and history, de-duplicated, stored and published."""

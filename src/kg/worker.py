@@ -1,0 +1,343 @@
+"""The worker: applies source events incrementally, exactly once in effect.
+
+Reads ``file.changed``, ``commit.pushed``, ``ingest.requested`` and ``discussion.*`` from an
+``EventSource`` (a Kafka consumer group, or the in-process bus), in bounded batches:
+
+1. decode and validate each event (``parse_payload``); poison events go to the dead-letter
+   destination with the error and never block the stream;
+2. skip events whose id is recorded as processed (redelivery after a crash);
+3. coalesce file events per (repo, path), latest wins, so a burst of saves costs one update;
+4. apply through ONE long-lived ``Indexer`` (its per-repo cache is reused): ``update_files``
+   for file events, ``index`` for pushes and ingest requests;
+5. record the processed event ids in the store (``event:<id>`` state, one batch), feed the
+   graph deltas to the insights engine, then commit the offsets.
+
+A store that is down opens the circuit breaker: the worker keeps the batch, reports itself
+degraded and retries after the breaker's reset time instead of crashing.
+
+    worker = Worker(store, indexer, source, tap=tap, insights=engine)
+    await worker.run()    # until stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from kg.errors import InvalidInput, KGError, StoreError
+from kg.events.base import Event, EventBus, Subscription
+from kg.events.schema import (
+    CommitPushed,
+    DiscussionEvent,
+    FileChanged,
+    IngestRequested,
+    is_source_event,
+    parse_payload,
+)
+from kg.events.source import Delivery, EventSource
+from kg.insights.engine import InsightEngine
+from kg.model import Batch, Entity, EntityKind, GraphDelta, entity_id, merge_deltas
+from kg.pipeline import FileChange, Indexer
+from kg.resilience import CircuitBreaker, GuardedGraphStore
+from kg.stores.base import EntityQuery, GraphStore
+
+if TYPE_CHECKING:
+    from kg.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EVENT_STATE = "event:"
+SNAPSHOT_MAX_PATHS = 50  # "before" symbols for insights; a bulk change skips the comparison
+
+
+class DeltaTap:
+    """An ``EventBus`` in front of the real one that also keeps the ``graph.delta`` payloads
+    the indexer publishes, so the worker can hand them to the insights engine."""
+
+    def __init__(self, inner: EventBus | None) -> None:
+        self.inner = inner
+        self.deltas: list[GraphDelta] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def publish(self, event: Event) -> None:
+        if event.type == "graph.delta":
+            self.deltas.append(GraphDelta.model_validate(event.payload))
+        if self.inner is not None:
+            await self.inner.publish(event)
+
+    def subscribe(self, types: Sequence[str], *, queue_size: int = 256) -> Subscription:
+        if self.inner is None:
+            raise KGError("DeltaTap has no bus to subscribe to")
+        return self.inner.subscribe(types, queue_size=queue_size)
+
+    def take(self) -> list[GraphDelta]:
+        out, self.deltas = self.deltas, []
+        return out
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    received: int = 0
+    applied: int = 0  # events whose effects this worker stored
+    duplicates: int = 0  # redelivered events already applied: skipped
+    coalesced: int = 0  # file events superseded by a later one for the same path
+    dead_lettered: int = 0
+    unknown_repo: Counter[str] = field(default_factory=Counter)
+    discussions: int = 0
+    batches: int = 0
+    retries: int = 0
+    degraded: bool = False
+    last_error: str = ""
+
+
+@dataclass(slots=True)
+class _RepoWork:
+    root: Path | None = None
+    files: dict[str, FileChange] = field(default_factory=dict)
+    reindex: bool = False
+    discussions: list[DiscussionEvent] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    events: list[Delivery] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(
+        self,
+        store: GraphStore,
+        indexer: Indexer,
+        source: EventSource,
+        *,
+        tap: DeltaTap | None = None,
+        insights: InsightEngine | None = None,
+        breaker: CircuitBreaker | None = None,
+        max_batch: int = 1000,
+        fetch_wait: float = 0.2,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self._store = store
+        self._indexer = indexer
+        self._source = source
+        self._tap = tap
+        self._insights = insights
+        self._breaker = breaker
+        self._max_batch = max_batch
+        self._fetch_wait = fetch_wait
+        self._retention = retention
+        self._done: dict[str, set[str]] = {}  # repo -> processed event ids
+        self._roots: dict[str, Path | None] = {}
+        self._stopping = asyncio.Event()
+        self.stats = WorkerStats()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Process batches until ``stop()``."""
+        while not self._stopping.is_set():
+            await self.step()
+        if self._insights is not None:
+            await self._insights.flush()
+
+    async def step(self) -> int:
+        """Fetch one batch, apply it, commit it; returns how many events were received."""
+        deliveries = await self._source.fetch(self._max_batch, self._fetch_wait)
+        if self._insights is not None:
+            await self._insights.flush_due()
+        if not deliveries:
+            return 0
+        self.stats.received += len(deliveries)
+        while True:
+            try:
+                await self._process(deliveries)
+                break
+            except StoreError as exc:  # down, or refused: the breaker decides when to retry
+                # Keep the batch (uncommitted) and wait for the backend instead of crashing.
+                self.stats.degraded, self.stats.last_error = True, str(exc)
+                self.stats.retries += 1
+                log.warning("store unavailable, batch kept for retry: %s", exc)
+                wait = self._breaker.retry_in if self._breaker is not None else 0.5
+                if self._stopping.is_set():
+                    raise
+                await asyncio.sleep(max(wait, 0.1))
+        self.stats.degraded = False
+        await self._source.commit(deliveries)
+        self.stats.batches += 1
+        return len(deliveries)
+
+    # -- planning -------------------------------------------------------------------------
+
+    async def _process(self, deliveries: Sequence[Delivery]) -> None:
+        work: dict[str, _RepoWork] = {}
+        for delivery in deliveries:
+            await self._plan(delivery, work)
+        for repo, item in work.items():
+            await self._apply(repo, item)
+
+    async def _plan(self, delivery: Delivery, work: dict[str, _RepoWork]) -> None:
+        event = delivery.event
+        if event is None:
+            await self._dead(delivery, delivery.error or "undecodable record")
+            return
+        if not is_source_event(event):
+            return  # another service's output (graph.delta, insight...): not ours to apply
+        try:
+            payload = parse_payload(event)
+            _check(payload)
+        except InvalidInput as exc:
+            await self._dead(delivery, str(exc))
+            return
+        if event.id in await self._processed(event.repo):
+            self.stats.duplicates += 1
+            return
+        item = work.setdefault(event.repo, _RepoWork())
+        item.ids.append(event.id)
+        item.events.append(delivery)
+        if isinstance(payload, FileChanged):
+            if payload.root and item.root is None:
+                item.root = Path(payload.root)
+            if payload.path in item.files:
+                self.stats.coalesced += 1
+            data = payload.content.encode("utf-8", "surrogatepass") if payload.content else None
+            if payload.content == "":
+                data = b""
+            item.files[payload.path] = FileChange(payload.path, data, payload.deleted)
+        elif isinstance(payload, CommitPushed):
+            item.reindex = True
+            item.root = Path(payload.root) if payload.root else item.root
+        elif isinstance(payload, IngestRequested):
+            item.reindex = True
+            item.root = Path(payload.source)
+        elif isinstance(payload, DiscussionEvent):
+            item.discussions.append(payload)
+
+    async def _processed(self, repo: str) -> set[str]:
+        done = self._done.get(repo)
+        if done is None:
+            entries = await self._store.states(repo, EVENT_STATE)
+            horizon = (datetime.now(UTC) - self._retention).isoformat()
+            stale: dict[str, str | None] = {k: None for k, v in entries.items() if v < horizon}
+            if stale:
+                await self._store.apply(Batch(repo=repo, state=dict(stale)))
+            done = {k[len(EVENT_STATE) :] for k in entries if k not in stale}
+            self._done[repo] = done
+        return done
+
+    async def _root(self, repo: str) -> Path | None:
+        if repo not in self._roots:
+            (entity,) = await self._store.get([entity_id(EntityKind.REPOSITORY, repo, "")])
+            root = entity.attrs.get("root") if entity is not None else None
+            self._roots[repo] = Path(root) if isinstance(root, str) else None
+        return self._roots[repo]
+
+    # -- applying -------------------------------------------------------------------------
+
+    async def _apply(self, repo: str, item: _RepoWork) -> None:
+        root = item.root or await self._root(repo)
+        if root is None or not await asyncio.to_thread(root.is_dir):
+            self.stats.unknown_repo[repo] += len(item.ids)
+            why = (
+                f"unknown repository {repo!r}: not indexed and the event names no root; "
+                "run `kg index PATH` first or send the root with the event"
+            )
+            for delivery in item.events:
+                await self._source.dead_letter(delivery, why)
+            await self._mark(repo, item.ids)
+            return
+        self._roots[repo] = root
+        before = await self._snapshot(repo, list(item.files)) if self._insights else {}
+        if item.reindex:
+            await self._indexer.index(root, repo)
+        elif item.files:
+            await self._indexer.update_files(root, list(item.files.values()), repo)
+        self.stats.discussions += len(item.discussions)
+        await self._mark(repo, item.ids)
+        self.stats.applied += len(item.ids)
+        deltas = self._tap.take() if self._tap is not None else []
+        if self._insights is not None and deltas:
+            delta = merge_deltas(repo, deltas)
+            await self._insights.observe(delta, before=before, changed_paths=sorted(item.files))
+
+    async def _snapshot(self, repo: str, paths: Sequence[str]) -> dict[str, Entity]:
+        if not paths or len(paths) > SNAPSHOT_MAX_PATHS:
+            return {}
+        out: dict[str, Entity] = {}
+        kinds = [EntityKind.FUNCTION, EntityKind.CLASS]
+        for path in paths:
+            for e in await self._store.find(
+                EntityQuery(repo=repo, path=path, kinds=kinds, limit=5000)
+            ):
+                out[e.id] = e
+        return out
+
+    async def _mark(self, repo: str, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        now = datetime.now(UTC).isoformat()
+        state: dict[str, str | None] = {EVENT_STATE + i: now for i in ids}
+        await self._store.apply(Batch(repo=repo, state=state))
+        self._done.setdefault(repo, set()).update(ids)
+
+    async def _dead(self, delivery: Delivery, error: str) -> None:
+        self.stats.dead_lettered += 1
+        log.warning("dead-lettered event: %s", error)
+        await self._source.dead_letter(delivery, error)
+        if delivery.event is not None:
+            await self._mark(delivery.event.repo, [delivery.event.id])
+
+
+def _check(payload: object) -> None:
+    """Reject what parses but cannot be applied safely (paths escaping the repository)."""
+    if isinstance(payload, FileChanged):
+        path = PurePosixPath(payload.path)
+        if not payload.path or path.is_absolute() or ".." in path.parts:
+            raise InvalidInput(
+                f"file.changed: field 'path': {payload.path!r} must be relative to the "
+                "repository root, without '..'"
+            )
+
+
+def assemble(
+    rt: Runtime,
+    source: EventSource,
+    *,
+    insights: bool = True,
+    max_batch: int = 1000,
+    fetch_wait: float = 0.2,
+) -> Worker:
+    """A worker over a runtime's backends: the graph store behind retries and a circuit
+    breaker, one long-lived indexer whose deltas also feed the insights engine."""
+    s = rt.settings
+    breaker = CircuitBreaker("graph store")
+    store = GuardedGraphStore(rt.store, breaker)
+    tap = DeltaTap(rt.bus)
+    indexer = Indexer(
+        store,
+        rt.registry,
+        embedding=rt.embedding_stage(),
+        bus=tap,
+        max_file_bytes=s.max_file_bytes,
+        include_generated=s.include_generated,
+        history=s.history,
+    )
+    engine = InsightEngine(store, rt.bus) if insights else None
+    return Worker(
+        store,
+        indexer,
+        source,
+        tap=tap,
+        insights=engine,
+        breaker=breaker,
+        max_batch=max_batch,
+        fetch_wait=fetch_wait,
+    )
