@@ -1,12 +1,14 @@
-"""The read side of codekg: one facade the API (and any other reader) queries.
+"""The service facade of codekg: what the API (and any other reader or writer) calls.
 
 ``GraphService`` wraps a ``GraphStore``, an optional ``Searcher`` (hybrid search; ``None`` when
-the server runs without embeddings) and the ``EventBus`` subscriptions are fed from. It adds
-what the store does not do by itself: per-start multi-hop traversal for many entities at once
-(so a DataLoader can resolve ``callers(depth: 3)`` for 100 functions in ``depth`` store calls),
-search hits joined with their entities, and a span around every call::
+the server runs without embeddings), the ``EventBus`` subscriptions are fed from and an optional
+ingest callable (background indexing jobs). It adds what the store does not do by itself:
+per-start multi-hop traversal for many entities at once (so a DataLoader can resolve
+``callers(depth: 3)`` for 100 functions in ``depth`` store calls), impact analysis, shortest
+paths, context packs, search hits joined with their entities, annotations, feedback and jobs,
+with a span around every call::
 
-    service = GraphService(store, searcher, bus)
+    service = GraphService(store, searcher, bus, ingest=ingest_fn)
     [fn] = await service.get([fid])
     callers = await service.traverse_many([fid], [RelationKind.CALLS], "in", depth=2)
     page = await service.search("parse a config file", first=5)
@@ -14,82 +16,67 @@ search hits joined with their entities, and a span around every call::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from opentelemetry.trace import Span
 
-from embeddings.hybrid import SearchHit, SearchMode
+from embeddings.hybrid import SearchMode
 from embeddings.index.base import VectorFilter
 from kg.errors import InvalidInput, NotFound
 from kg.events.base import EventBus, Subscription
-from kg.model import Direction, Entity, EntityKind, Neighbor, Reached, Relation, RelationKind
+from kg.model import (
+    Batch,
+    Direction,
+    Entity,
+    EntityKind,
+    Neighbor,
+    Reached,
+    Relation,
+    RelationKind,
+    entity_id,
+)
+from kg.service.jobs import IngestFn, Job, JobRunner
+from kg.service.pack import ContextPack, build_pack
+from kg.service.search import Searcher, SearchPage, SearchRunner
+from kg.service.walk import GraphPath, Hop, reach_groups, shortest_path
 from kg.stores.base import EntityQuery, GraphStore
 from kg.telemetry import tracer
 
 MAX_DEPTH = 10
-MAX_SEARCH_WINDOW = 500
+MAX_BUDGET = 100_000
+MAX_ANNOTATION = 10_000
 GRAPH_DELTA = "graph.delta"
-
-
-@runtime_checkable
-class Searcher(Protocol):
-    """What the service needs from hybrid search (``embeddings.hybrid.HybridSearcher``)."""
-
-    async def search(
-        self,
-        query: str,
-        *,
-        mode: SearchMode = "hybrid",
-        filter: VectorFilter | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """An entity reached from one start entity: ``relation`` is the last edge of the path."""
-
-    entity: Entity
-    depth: int
-    confidence: float
-    relation: Relation
-    path: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    hit: SearchHit
-    entity: Entity
-    offset: int
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPage:
-    """One page of search results; iterating it yields the results in rank order."""
-
-    results: list[SearchResult]
-    has_next: bool
-
-    def __iter__(self) -> Iterator[SearchResult]:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-
-class SearchUnavailable(NotFound):
-    """Search was asked for but the service runs without a vector index."""
+INSIGHT = "insight"
+# what depends on an entity: reverse edges of these kinds
+DEPENDENCY_KINDS = (
+    RelationKind.CALLS,
+    RelationKind.IMPORTS,
+    RelationKind.INHERITS,
+    RelationKind.REFERENCES,
+)
+# what an entity is made of (a file's module, a class's methods): impact starts from all of it
+STRUCTURE_KINDS = (RelationKind.CONTAINS, RelationKind.DEFINES)
+CODE_KINDS = (*DEPENDENCY_KINDS, *STRUCTURE_KINDS)
+MAX_NESTING = 8
 
 
 class GraphService:
-    """Read-side facade over a graph store, a searcher and an event bus."""
+    """Facade over a graph store, a searcher, an event bus and background ingest jobs."""
 
-    def __init__(self, store: GraphStore, search: Searcher | None, bus: EventBus) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        search: Searcher | None,
+        bus: EventBus,
+        *,
+        ingest: IngestFn | None = None,
+    ) -> None:
         self._store = store
-        self._search = search
+        self._search = SearchRunner(store, search)
         self._bus = bus
+        self._jobs = JobRunner(bus, ingest)
 
     @property
     def bus(self) -> EventBus:
@@ -97,7 +84,11 @@ class GraphService:
 
     @property
     def can_search(self) -> bool:
-        return self._search is not None
+        return self._search.available
+
+    async def close(self) -> None:
+        """Cancel running ingest jobs (the store and bus belong to whoever opened them)."""
+        await self._jobs.close()
 
     async def get(self, ids: Sequence[str]) -> list[Entity | None]:
         with tracer.start_as_current_span("service.get") as span:
@@ -157,23 +148,56 @@ class GraphService:
         with tracer.start_as_current_span("service.traverse_many") as span:
             span.set_attribute("kg.ids", len(start))
             span.set_attribute("kg.depth", depth)
-            frontier: dict[str, dict[str, Hop | None]] = {s: {s: None} for s in start}
-            seen: dict[str, dict[str, Hop | None]] = {s: {s: None} for s in start}
-            for level in range(1, depth + 1):
-                asked = sorted({eid for f in frontier.values() for eid in f})
-                if not asked:
-                    break
-                edges = await self._store.neighbors(asked, kinds, direction)
-                frontier = {
-                    s: _expand(f, edges, seen[s], level, limit) for s, f in frontier.items()
-                }
-            return {
-                s: sorted(
-                    (h for h in reached.values() if h is not None),
-                    key=lambda h: (h.depth, h.entity.id),
-                )
-                for s, reached in seen.items()
-            }
+            groups = {s: [s] for s in start}
+            return await reach_groups(self._store, groups, kinds, direction, depth, limit)
+
+    async def impact(self, eid: str, depth: int, limit: int = 1000) -> list[Hop]:
+        """Transitive dependents of an entity and of everything it contains or defines (a
+        file's module, a class's methods): reverse CALLS/IMPORTS/INHERITS/REFERENCES, each with
+        the path from the part it depends on."""
+        _check_depth(depth)
+        with tracer.start_as_current_span("service.impact") as span:
+            span.set_attribute("kg.depth", depth)
+            parts = await reach_groups(
+                self._store, {eid: [eid]}, STRUCTURE_KINDS, "out", MAX_NESTING, limit
+            )
+            starts = [eid, *(h.entity.id for h in parts[eid])]
+            found = await reach_groups(
+                self._store, {eid: starts}, DEPENDENCY_KINDS, "in", depth, limit
+            )
+            span.set_attribute("kg.impact.count", len(found[eid]))
+            return found[eid]
+
+    async def path(
+        self,
+        source: str,
+        target: str,
+        max_depth: int,
+        kinds: Sequence[RelationKind] | None = None,
+        *,
+        directed: bool = True,
+    ) -> GraphPath | None:
+        """One shortest path between two entities over ``kinds`` (code relations by default)."""
+        _check_depth(max_depth)
+        with tracer.start_as_current_span("service.path") as span:
+            span.set_attribute("kg.depth", max_depth)
+            src, dst = await self._store.get([source, target])
+            if src is None or dst is None:
+                return None
+            walk = list(kinds) if kinds else list(CODE_KINDS)
+            return await shortest_path(self._store, src, dst, walk, max_depth, directed=directed)
+
+    async def context(self, eid: str, budget_tokens: int) -> ContextPack:
+        if not 1 <= budget_tokens <= MAX_BUDGET:
+            raise InvalidInput(
+                f"context: budgetTokens={budget_tokens} must be between 1 and {MAX_BUDGET}"
+            )
+        with tracer.start_as_current_span("service.context") as span:
+            span.set_attribute("kg.budget_tokens", budget_tokens)
+            [target] = await self._store.get([eid])
+            if target is None:
+                raise NotFound(f"context: node {eid!r} does not exist; pass an `id` you got")
+            return await build_pack(self._store, target, budget_tokens)
 
     async def search(
         self,
@@ -185,53 +209,67 @@ class GraphService:
         after: int | None = None,
     ) -> SearchPage:
         """One page of hits joined with their entities; ``after`` is the offset of the last hit
-        of the previous page. Hits whose entity is no longer in the graph are dropped."""
-        if self._search is None:
-            raise SearchUnavailable(
-                "search is not available: this server runs without a vector index; "
-                "start it with embeddings enabled (KG_EMBED=true) after `kg index`"
-            )
-        if not query.strip():
-            raise InvalidInput("search: `query` is empty; pass the words or code to look for")
-        start = 0 if after is None else after + 1
-        window = start + first + 1
-        if first < 0 or start < 0 or window > MAX_SEARCH_WINDOW:
-            raise InvalidInput(
-                f"search: first={first}, after={after} reaches past hit {MAX_SEARCH_WINDOW}; "
-                "narrow the query or the filter instead of paging that deep"
-            )
+        of the previous page. Hits whose entity is no longer in the graph are dropped. The page
+        carries a ``search_id`` for ``feedback``."""
         with tracer.start_as_current_span("service.search") as span:
             span.set_attribute("kg.search.mode", mode)
-            joined = await self._joined_hits(query, mode, filter, window)
-            span.set_attribute("kg.search.hits", len(joined))
-            page = [
-                SearchResult(hit=h, entity=e, offset=i)
-                for i, (h, e) in enumerate(joined)
-                if start <= i < start + first
-            ]
-            return SearchPage(results=page, has_next=len(joined) > start + first)
+            page = await self._search.page(query, mode, filter, first, after)
+            span.set_attribute("kg.search.hits", len(page))
+            return page
 
-    async def _joined_hits(
-        self, query: str, mode: SearchMode, filter: VectorFilter | None, window: int
-    ) -> list[tuple[SearchHit, Entity]]:
-        """At least ``window`` hits whose entity exists, if the index has them: hits of
-        entities gone from the graph (the index lags a delete) make us ask for more."""
-        assert self._search is not None
-        limit = window
-        while True:
-            hits = await self._search.search(query, mode=mode, filter=filter, limit=limit)
-            entities = await self._store.get([h.id for h in hits]) if hits else []
-            joined = [(h, e) for h, e in zip(hits, entities, strict=True) if e is not None]
-            if len(joined) >= window or len(hits) < limit or limit >= MAX_SEARCH_WINDOW:
-                return joined
-            limit = min(2 * limit, MAX_SEARCH_WINDOW)
+    async def feedback(self, search_id: str, node_id: str, useful: bool) -> Entity:
+        """Record whether a hit of a search was useful (``kg.feedback.FeedbackLog``)."""
+        with tracer.start_as_current_span("service.feedback"):
+            return await self._search.feedback(search_id, node_id, useful)
+
+    async def annotate(self, node_id: str, text: str) -> Entity:
+        """Attach a note to a node: an Annotation entity and an ANNOTATES relation to it."""
+        body = text.strip()
+        if not body or len(body) > MAX_ANNOTATION:
+            raise InvalidInput(
+                f"annotate: text must have 1 to {MAX_ANNOTATION} characters, got {len(body)}"
+            )
+        [target] = await self._store.get([node_id])
+        if target is None:
+            raise NotFound(f"annotate: node {node_id!r} does not exist; pass an `id` you got")
+        key = uuid.uuid4().hex
+        scope = f"annotation:{target.repo}:{key}"
+        now = datetime.now(UTC).isoformat()
+        note = Entity.make(
+            EntityKind.ANNOTATION,
+            target.repo,
+            key,
+            name=body.splitlines()[0][:80],
+            owner=scope,
+            attrs={"text": body, "created_at": now, "target": node_id},
+        )
+        link = Relation(
+            kind=RelationKind.ANNOTATES,
+            src=note.id,
+            dst=node_id,
+            provenance="api:annotate",
+            owner=scope,
+        )
+        with tracer.start_as_current_span("service.annotate"):
+            await self._store.apply(
+                Batch(repo=target.repo, entities=[note], relations=[link], replace_scopes={scope})
+            )
+        return note
+
+    async def ingest(self, source: str) -> Job:
+        """Start indexing ``source`` (a directory on this machine) in the background."""
+        with tracer.start_as_current_span("service.ingest"):
+            return await self._jobs.start(source)
+
+    def job(self, job_id: str) -> Job:
+        return self._jobs.get(job_id)
 
     async def repositories(self) -> list[Entity]:
         return await self.find(EntityQuery(kinds=[EntityKind.REPOSITORY], limit=1000))
 
     async def repository(self, name: str) -> Entity | None:
-        found = await self.find(EntityQuery(repo=name, kinds=[EntityKind.REPOSITORY], limit=1))
-        return found[0] if found else None
+        [found] = await self.get([entity_id(EntityKind.REPOSITORY, name, "")])
+        return found
 
     async def stats(self, repo: str | None = None) -> dict[str, int]:
         with tracer.start_as_current_span("service.stats") as span:
@@ -239,40 +277,18 @@ class GraphService:
                 span.set_attribute("kg.repo", repo)
             return await self._store.stats(repo)
 
+    def subscribe(self, types: Sequence[str], queue_size: int = 256) -> Subscription:
+        """Bus events of ``types`` published after this call (bounded, drop-oldest queue)."""
+        return self._bus.subscribe(list(types), queue_size=queue_size)
+
     def subscribe_changes(self, queue_size: int = 256) -> Subscription:
         """Graph deltas published after this call (payload: ``GraphDelta.model_dump()``)."""
-        return self._bus.subscribe([GRAPH_DELTA], queue_size=queue_size)
+        return self.subscribe([GRAPH_DELTA], queue_size=queue_size)
 
 
 def _check_depth(depth: int) -> None:
     if not 1 <= depth <= MAX_DEPTH:
         raise InvalidInput(f"depth={depth}: traversal depth must be between 1 and {MAX_DEPTH}")
-
-
-def _expand(
-    frontier: dict[str, Hop | None],
-    edges: dict[str, list[Neighbor]],
-    seen: dict[str, Hop | None],
-    level: int,
-    limit: int,
-) -> dict[str, Hop | None]:
-    """One BFS level for one start entity: the best new hop to every newly reached entity."""
-    best: dict[str, Hop] = {}
-    for eid, via in frontier.items():
-        conf = 1.0 if via is None else via.confidence
-        path = (eid,) if via is None else via.path
-        for nb in edges.get(eid, []):
-            target = nb.entity.id
-            if target in seen or not nb.relation.valid.is_current:
-                continue
-            hop = Hop(nb.entity, level, conf * nb.relation.confidence, nb.relation, (*path, target))
-            old = best.get(target)
-            if old is None or (hop.confidence, old.path) > (old.confidence, hop.path):
-                best[target] = hop
-    room = max(0, limit - (len(seen) - 1))
-    chosen = dict(sorted(best.items())[:room])
-    seen.update(chosen)
-    return dict(chosen)
 
 
 def _query_attrs(span: Span, query: EntityQuery) -> None:
