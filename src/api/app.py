@@ -25,11 +25,15 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from api.auth import authorized_headers, authorized_params
 from api.context import ApiContext, make_context
 from api.graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_html
 from api.schema import build_schema
+from api.ws import TransportWSHandler
 from kg.errors import ConfigError
 from kg.service import GraphService
 from kg.settings import Settings
@@ -38,7 +42,10 @@ ServiceFactory = Callable[[], AbstractAsyncContextManager[GraphService]]
 
 
 class GraphQLView(GraphQL[ApiContext, None]):
-    """Strawberry's ASGI view with our context (fresh DataLoaders per request) and GraphiQL."""
+    """Strawberry's ASGI view with our context (fresh DataLoaders per request), GraphiQL, the
+    API token check (``api.auth``) and server pings on graphql-transport-ws (``api.ws``)."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, settings: Settings, keep_alive_interval: float) -> None:
         super().__init__(
@@ -57,7 +64,21 @@ class GraphQLView(GraphQL[ApiContext, None]):
         service = getattr(request.app.state, "kg_service", None)
         if not isinstance(service, GraphService):
             raise ConfigError("the API has no GraphService yet: the app's lifespan did not run")
-        return make_context(self.settings, service, cache=not isinstance(request, WebSocket))
+        return make_context(
+            self.settings,
+            service,
+            cache=not isinstance(request, WebSocket),
+            authorized=authorized_headers(self.settings, request.headers),
+        )
+
+    async def on_ws_connect(self, context: ApiContext) -> UnsetType | dict[str, object] | None:
+        """Accept the token from the connection_init payload; refuse (4403) a wrong one."""
+        if not context.authorized:
+            if not authorized_params(self.settings, context.connection_params):
+                raise ConnectionRejectionError({"message": "Unauthorized: bad or missing token"})
+            context.authorized = True
+        unset: UnsetType = UNSET  # an ack without a payload
+        return unset
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_page(request.scope.get("root_path", "")))
@@ -116,7 +137,10 @@ def create_lifespan_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_service() as service:
             app.state.kg_service = service
-            yield
+            try:
+                yield
+            finally:
+                await service.close()  # cancel ingest jobs before the stores close
 
     return _build(settings, lifespan, keep_alive_interval)
 

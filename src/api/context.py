@@ -77,13 +77,23 @@ class Loaders:
 
 @dataclass
 class ApiContext:
+    """What every resolver sees. ``connection_params`` is a WebSocket's ``connection_init``
+    payload (strawberry sets it); ``authorized`` says whether the request carried the
+    configured bearer token (always true when no token is configured)."""
+
     settings: Settings
     service: GraphService
     loaders: Loaders
+    authorized: bool = True
+    connection_params: dict[str, object] | None = None
 
 
 Info = strawberry.Info[ApiContext, None]
 
 
-def make_context(settings: Settings, service: GraphService, *, cache: bool = True) -> ApiContext:
-    return ApiContext(settings=settings, service=service, loaders=Loaders(service, cache))
+def make_context(
+    settings: Settings, service: GraphService, *, cache: bool = True, authorized: bool = True
+) -> ApiContext:
+    return ApiContext(
+        settings=settings, service=service, loaders=Loaders(service, cache), authorized=authorized
+    )

@@ -38,6 +38,9 @@ class RelationEdge:
     kind: str
     confidence: float
     provenance: str = strawberry.field(description="`<extractor>:<method>`, e.g. code:name-match")
+    weight: float | None = strawberry.field(
+        default=None, description="The relation's weight when it has one (CO_CHANGES: how often)."
+    )
 
 
 @strawberry.type
@@ -105,11 +108,19 @@ async def related(
             kind=n.relation.kind.value,
             confidence=n.relation.confidence,
             provenance=n.relation.provenance,
+            weight=_weight(n),
         )
         for n, node in chunk
     ]
     info_ = page_info([e.cursor for e in edges], more)
     return RelationConnection(edges=edges, page_info=info_, total_count=len(pairs))
+
+
+def _weight(n: Neighbor) -> float | None:
+    value = n.relation.attrs.get("weight")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 async def calls(

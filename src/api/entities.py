@@ -9,11 +9,10 @@ costs a handful of store calls, not hundreds.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 from api.context import Info
+from api.discussions import Annotation, Comment, Insight, Issue, PullRequest, annotations_of
 from api.edges import (
     CallConnection,
     RelationConnection,
@@ -24,9 +23,17 @@ from api.edges import (
     neighbors,
     related,
 )
-from api.node import Node, Span, SymbolKind, attr, attr_time, register, symbol_kinds, to_node
-from api.pagination import Connection
-from kg.model import Direction, EntityKind, RelationKind, entity_id
+from api.history import (
+    Commit,
+    HistoryConnection,
+    OwnerConnection,
+    Person,
+    history,
+    owners,
+)
+from api.node import Node, Span, SymbolKind, attr, register, symbol_kinds, to_node
+from api.pagination import Connection, PageInfo, decode, encode, page_after, page_info
+from kg.model import Direction, Entity, EntityKind, Neighbor, RelationKind, entity_id
 from kg.stores.base import EntityQuery
 
 DEFINERS = [RelationKind.DEFINES, RelationKind.CONTAINS]
@@ -93,14 +100,62 @@ class Repository(Node):
         q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.COMMIT])
         return await entity_page(info, Commit, q, first, after)
 
+    @strawberry.field(description="Issues, ordered by id.")
+    async def issues(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Issue]:
+        q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.ISSUE])
+        return await entity_page(info, Issue, q, first, after)
+
+    @strawberry.field(description="Pull requests, ordered by id.")
+    async def pull_requests(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[PullRequest]:
+        q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.PULL_REQUEST])
+        return await entity_page(info, PullRequest, q, first, after)
+
+    @strawberry.field(description="Stored insights, ordered by id (live ones: `insights`).")
+    async def insights(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Insight]:
+        q = EntityQuery(repo=self.entity.repo, kinds=[EntityKind.INSIGHT])
+        return await entity_page(info, Insight, q, first, after)
+
     @strawberry.field(description="Entity and relation counts by kind.")
     async def stats(self, info: Info) -> list[KindCount]:
         return kind_counts(await info.context.service.stats(self.entity.repo))
 
 
+@strawberry.interface(description="A node with a history: commits, owners, discussions, notes.")
+class Tracked(Node):
+    @strawberry.field(description="Commits that modified it (or its file), newest first.")
+    async def history(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> HistoryConnection:
+        return await history(info, self.entity, first, after)
+
+    @strawberry.field(description="Authors of those commits, most commits first.")
+    async def owners(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> OwnerConnection:
+        return await owners(info, self.entity, first, after)
+
+    @strawberry.field(description="Issues, pull requests and comments that mention it.")
+    async def discussions(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.MENTIONS], "in", first, after)
+
+    @strawberry.field(description="Notes users attached to it.")
+    async def annotations(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> Connection[Annotation]:
+        return await annotations_of(info, self.entity.id, first, after)
+
+
 @register(EntityKind.FILE)
 @strawberry.type(description="A source file at its current path.")
-class File(Node):
+class File(Tracked):
     @strawberry.field
     def path(self) -> str:
         return self.entity.path or self.entity.key
@@ -143,6 +198,58 @@ class File(Node):
     ) -> RelationConnection:
         return await _imports(info, self.entity.id, "in", first, after)
 
+    @strawberry.field(description="Files often changed in the same commits, strongest first.")
+    async def co_changed(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> CoChangeConnection:
+        return await _co_changed(info, self.entity, first, after)
+
+
+@strawberry.type(description="A file changed together with this one, and how often.")
+class CoChangeEdge:
+    cursor: str
+    node: File
+    weight: float = strawberry.field(description="The CO_CHANGES weight (shared commits).")
+    confidence: float
+
+
+@strawberry.type
+class CoChangeConnection:
+    edges: list[CoChangeEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+async def _co_changed(
+    info: Info, entity: Entity, first: int, after: str | None
+) -> CoChangeConnection:
+    # CO_CHANGES is symmetric; an extractor may store it once, so both directions count
+    found: dict[str, tuple[Neighbor, File]] = {}
+    for direction in ("out", "in"):
+        loader = info.context.loaders.edges([RelationKind.CO_CHANGES], direction)
+        for n in await loader.load(entity.id):
+            node = to_node(n.entity)
+            if isinstance(node, File) and node.id not in found:
+                found[node.id] = (n, node)
+
+    def weight(n: Neighbor) -> float:
+        value = n.relation.attrs.get("weight")
+        return float(value) if isinstance(value, int | float) else n.relation.confidence
+
+    pairs = sorted(found.values(), key=lambda p: (-weight(p[0]), p[1].id))
+    chunk, more = page_after(pairs, lambda p: p[1].id, first, decode(after, "k"))
+    edges = [
+        CoChangeEdge(
+            cursor=encode("k", node.id),
+            node=node,
+            weight=weight(n),
+            confidence=n.relation.confidence,
+        )
+        for n, node in chunk
+    ]
+    info_ = page_info([e.cursor for e in edges], more)
+    return CoChangeConnection(edges=edges, page_info=info_, total_count=len(pairs))
+
 
 async def _imports(
     info: Info, file_id: str, direction: Direction, first: int, after: str | None
@@ -155,7 +262,7 @@ async def _imports(
 
 
 @strawberry.interface(description="A named code symbol: module, class, function or variable.")
-class Symbol(Node):
+class Symbol(Tracked):
     @strawberry.field(description="Qualified dotted name, e.g. `pkg.parser.Parser.parse`.")
     def qualname(self) -> str:
         return attr(self.entity, "qualname") or self.entity.key.rpartition("::")[2]
@@ -204,6 +311,18 @@ class Symbol(Node):
         pairs = await neighbors(info, self.entity.id, DEFINERS, "out")
         found = {n.id: n for _, n in pairs if isinstance(n, Symbol)}
         return list_page([found[k] for k in sorted(found)], first, after)
+
+    @strawberry.field(description="Symbols this one references (reads, annotates with ...).")
+    async def references(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.REFERENCES], "out", first, after)
+
+    @strawberry.field(description="Symbols that reference this one.")
+    async def referenced_by(
+        self, info: Info, first: int = FIRST, after: str | None = None
+    ) -> RelationConnection:
+        return await related(info, self.entity.id, [RelationKind.REFERENCES], "in", first, after)
 
 
 @register(EntityKind.MODULE)
@@ -282,59 +401,18 @@ class Variable(Symbol):
     pass
 
 
-@register(EntityKind.COMMIT)
-@strawberry.type(description="A git commit.")
-class Commit(Node):
-    @strawberry.field
-    def sha(self) -> str:
-        return attr(self.entity, "sha") or self.entity.key
-
-    @strawberry.field(description="First line of the message.")
-    def summary(self) -> str | None:
-        return attr(self.entity, "summary")
-
-    @strawberry.field
-    def message(self) -> str | None:
-        return attr(self.entity, "message")
-
-    @strawberry.field
-    def authored_at(self) -> datetime | None:
-        return attr_time(self.entity, "author_time")
-
-    @strawberry.field(description="Commit time (when it entered history).")
-    def time(self) -> datetime | None:
-        return attr_time(self.entity, "committer_time") or self.entity.valid.from_time
-
-    @strawberry.field
-    async def author(self, info: Info) -> Person | None:
-        node = await first_neighbor(info, self.entity.id, [RelationKind.AUTHORED], "in")
-        return node if isinstance(node, Person) else None
-
-    @strawberry.field
-    async def parents(self, info: Info) -> list[Commit]:
-        pairs = await neighbors(info, self.entity.id, [RelationKind.PARENT_OF], "in")
-        return [n for _, n in pairs if isinstance(n, Commit)]
-
-    @strawberry.field(description="Files this commit changed (edge attrs are on the relation).")
-    async def files(
-        self, info: Info, first: int = FIRST, after: str | None = None
-    ) -> RelationConnection:
-        return await related(info, self.entity.id, [RelationKind.MODIFIES], "out", first, after)
-
-
-@register(EntityKind.PERSON)
-@strawberry.type(description="A commit author.")
-class Person(Node):
-    @strawberry.field
-    def email(self) -> str | None:
-        return attr(self.entity, "email")
-
-    @strawberry.field
-    async def commits(
-        self, info: Info, first: int = FIRST, after: str | None = None
-    ) -> Connection[Commit]:
-        pairs = await neighbors(info, self.entity.id, [RelationKind.AUTHORED], "out")
-        return list_page([n for _, n in pairs if isinstance(n, Commit)], first, after)
-
-
-NODE_TYPES: list[type[Node]] = [Repository, File, Module, Class, Function, Variable, Commit, Person]
+NODE_TYPES: list[type[Node]] = [
+    Repository,
+    File,
+    Module,
+    Class,
+    Function,
+    Variable,
+    Commit,
+    Person,
+    Issue,
+    PullRequest,
+    Comment,
+    Annotation,
+    Insight,
+]

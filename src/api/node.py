@@ -56,6 +56,24 @@ def attr(entity: Entity, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def attr_int(entity: Entity, key: str) -> int | None:
+    value = entity.attrs.get(key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def attr_strs(entity: Entity, key: str) -> list[str]:
+    value = entity.attrs.get(key)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [value] if isinstance(value, str) and value else []
+
+
 def attr_time(entity: Entity, key: str) -> datetime | None:
     value = attr(entity, key)
     try:

@@ -2,7 +2,8 @@
 # mypy: disable-error-code="untyped-decorator"
 """The GraphQL schema: queries over the graph, search, and subscriptions.
 
-Built per ``Settings`` because the safety limits (query depth, aliases) come from there; the
+Built per ``Settings`` because the safety limits (query depth, aliases, complexity, the API
+token) come from there; the
 SDL does not depend on them, so ``schema.graphql`` is generated from ``build_schema(Settings())``
 (``python -m api.schema_export``)::
 
@@ -12,12 +13,25 @@ SDL does not depend on them, so ``schema.graphql`` is generated from ``build_sch
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
+from api.analysis import (
+    ContextPack,
+    GraphPath,
+    ImpactConnection,
+    PathRelation,
+    find_path,
+    impact,
+    to_pack,
+)
 from api.context import Info
 from api.entities import NODE_TYPES, KindCount, Repository, kind_counts
 from api.errors import MaskInternalErrors, OperationSpan
+from api.limits import build_guard
+from api.mutations import Job, Mutation
 from api.node import Node, to_node
 from api.pagination import MAX_PAGE
 from api.search import SearchConnection, SearchFilter, SearchMode, run_search
@@ -72,6 +86,52 @@ class Query:
     ) -> SearchConnection:
         return await run_search(info, query, first, after, mode, filter)
 
+    @strawberry.field(
+        description="Transitive dependents of a node and of its members (reverse CALLS, "
+        "IMPORTS, INHERITS, REFERENCES), nearest first, each with its path."
+    )
+    async def impact(
+        self,
+        info: Info,
+        of: strawberry.ID,
+        depth: int = 3,
+        first: int = 50,
+        after: str | None = None,
+    ) -> ImpactConnection:
+        return await impact(info, _check_id(of), depth, first, after)
+
+    @strawberry.field(
+        description="A shortest path between two nodes over code relations (or `kinds`); "
+        "`directed: false` also walks relations backwards. Null when none within `maxDepth`."
+    )
+    async def path(
+        self,
+        info: Info,
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+        max_depth: int = 6,
+        kinds: list[PathRelation] | None = None,
+        directed: bool = True,
+    ) -> GraphPath | None:
+        return await find_path(info, _check_id(from_), _check_id(to), max_depth, kinds, directed)
+
+    @strawberry.field(
+        description="A ranked, token-budgeted pack of what matters about a node: its code, "
+        "callers' and callees' signatures, docstrings, recent commits, discussions, notes. "
+        "Tokens are estimated as characters / 4."
+    )
+    async def context(
+        self,
+        info: Info,
+        for_: Annotated[strawberry.ID, strawberry.argument(name="for")],
+        budget_tokens: int,
+    ) -> ContextPack:
+        return to_pack(await info.context.service.context(_check_id(for_), budget_tokens))
+
+    @strawberry.field(description="An ingest job by id (see the `ingest` mutation).")
+    async def job(self, info: Info, id: strawberry.ID) -> Job:
+        return Job.of(info.context.service.job(str(id)))
+
     @strawberry.field(description="Entity and relation counts by kind (of one repo, or all).")
     async def stats(self, info: Info, repo: str | None = None) -> list[KindCount]:
         return kind_counts(await info.context.service.stats(repo))
@@ -88,7 +148,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
-        extensions=[OperationSpan, depth_limiter, alias_limiter, MaskInternalErrors],
+        # the guard validates with the limiters' rules, so it must come after them
+        extensions=[
+            OperationSpan,
+            depth_limiter,
+            alias_limiter,
+            build_guard(settings),
+            MaskInternalErrors,
+        ],
     )

@@ -70,6 +70,9 @@ class SearchHit:
 class SearchConnection:
     edges: list[SearchHit]
     page_info: PageInfo
+    search_id: str = strawberry.field(
+        description="Names this search for `feedback(searchId:, nodeId:, useful:)`."
+    )
 
 
 _MODES: dict[SearchMode, SearchModeName] = {
@@ -115,4 +118,6 @@ async def run_search(
             )
         )
     cursors = [encode("o", r.offset) for r in page.results]
-    return SearchConnection(edges=edges, page_info=page_info(cursors, page.has_next))
+    return SearchConnection(
+        edges=edges, page_info=page_info(cursors, page.has_next), search_id=page.search_id
+    )

@@ -1,17 +1,29 @@
 # strawberry types field(description=...) as returning Any, which strict mypy rejects
 # mypy: disable-error-code="untyped-decorator"
-"""Subscriptions fed from the event bus: ``graphChanged`` streams graph deltas as they land."""
+"""Subscriptions fed from the event bus: graph deltas, ingest progress and insights.
+
+Each subscription owns one bus subscription with a bounded queue (``settings.subscriber_queue``):
+a slow client drops its own oldest events and never holds up the publisher or anyone else.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import replace
 
 import strawberry
 from pydantic import ValidationError
 
 from api.context import Info
+from api.discussions import Insight, Severity, insight_node
+from api.mutations import Job
+from kg.errors import NotFound
+from kg.events.schema import SEVERITY_ORDER, IngestProgress
+from kg.events.schema import Insight as InsightPayload
 from kg.model import GraphDelta
+from kg.service import INGEST_PROGRESS, INSIGHT
+from kg.service import Job as JobState
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +95,72 @@ class Subscription:
                     yield GraphChange.of(delta)
         finally:
             await sub.close()
+
+    @strawberry.subscription(
+        description="An ingest job's progress: its state now, then every change until it ends."
+    )
+    async def ingest_progress(self, info: Info, job: strawberry.ID) -> AsyncGenerator[Job, None]:
+        ctx = info.context
+        # subscribe before reading the state, so no update falls between the two
+        sub = ctx.service.subscribe([INGEST_PROGRESS], queue_size=ctx.settings.subscriber_queue)
+        try:
+            current = ctx.service.job(str(job))
+            yield Job.of(current)
+            if current.finished:
+                return
+            async for event in sub:
+                try:
+                    p = IngestProgress.model_validate(event.payload)
+                except ValidationError as exc:
+                    log.warning("skipping malformed ingest.progress event %s: %s", event.id, exc)
+                    continue
+                if p.job != current.id:
+                    continue
+                current = _advance(ctx.service.job, current, p)
+                yield Job.of(current)
+                if current.finished:
+                    return
+        finally:
+            await sub.close()
+
+    @strawberry.subscription(
+        description="Insights as the engine finds them; narrowed by repo, severity and path "
+        "prefixes (an insight matches when any of its paths starts with any prefix)."
+    )
+    async def insights(
+        self,
+        info: Info,
+        repo: str | None = None,
+        min_severity: Severity = Severity.INFO,
+        paths: list[str] | None = None,
+    ) -> AsyncGenerator[Insight, None]:
+        ctx = info.context
+        sub = ctx.service.subscribe([INSIGHT], queue_size=ctx.settings.subscriber_queue)
+        floor = SEVERITY_ORDER[min_severity.value]
+        try:
+            async for event in sub:
+                try:
+                    found = InsightPayload.model_validate(event.payload)
+                except ValidationError as exc:
+                    log.warning("skipping malformed insight event %s: %s", event.id, exc)
+                    continue
+                if repo is not None and found.repo != repo:
+                    continue
+                if SEVERITY_ORDER[found.severity] < floor:
+                    continue
+                if paths and not any(p.startswith(tuple(paths)) for p in found.paths):
+                    continue
+                yield insight_node(found)
+        finally:
+            await sub.close()
+
+
+def _advance(lookup: Callable[[str], JobState], last: JobState, p: IngestProgress) -> JobState:
+    """The job after a progress event; its source and repo come from the service's record."""
+    try:
+        known = lookup(last.id)
+    except NotFound:
+        known = last
+    return replace(
+        known, state=p.state, stage=p.stage, done=p.done, total=p.total, message=p.message
+    )
