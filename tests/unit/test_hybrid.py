@@ -31,6 +31,7 @@ from kg.model import Attrs, Document, EntityKind
 # One index for the module (tests only read it), so one event loop for the module too.
 module_loop = pytest.mark.asyncio(loop_scope="module")
 
+EQUAL = {"semantic": 1.0, "lexical": 1.0}
 F, C, K = EntityKind.FUNCTION, EntityKind.CLASS, EntityKind.COMMIT
 # (id, repo, kind, path, language, author, day of 2024-03, text, embedded?)
 DOCS: list[tuple[str, str, EntityKind, str, str, str, int, str, bool]] = [
@@ -201,7 +202,9 @@ async def test_hybrid_score_is_weighted_rrf_of_each_signal_rank(
     index: EdgeVectorIndex, minilm: Embedder
 ) -> None:
     k, depth, weights = 10.0, 5, {"semantic": 1.0, "lexical": 0.5}
-    searcher = HybridSearcher(index, minilm, SparseEncoder(), k=k, weights=weights, depth=depth)
+    searcher = HybridSearcher(
+        index, minilm, SparseEncoder(), fusion="rrf", k=k, weights=weights, depth=depth
+    )
     query = "sort a list of items"
     hits = await searcher.search(query, limit=depth)
     lists = await signal_lists(index, minilm, query, depth)
@@ -225,7 +228,7 @@ async def test_hybrid_score_is_weighted_rrf_of_each_signal_rank(
 async def test_a_point_found_by_one_signal_is_explained(
     index: EdgeVectorIndex, minilm: Embedder
 ) -> None:
-    searcher = HybridSearcher(index, minilm, SparseEncoder(), k=60.0)
+    searcher = HybridSearcher(index, minilm, SparseEncoder(), fusion="rrf", k=60.0, weights=EQUAL)
     hits = await searcher.search("legacy_sort_helper", limit=20)
     legacy = next(h for h in hits if h.id == "legacy")  # it has no dense vector
     semantic, lexical = legacy.signals
@@ -239,7 +242,7 @@ async def test_a_point_found_by_one_signal_is_explained(
 
 @module_loop
 async def test_modes_use_one_signal_each(index: EdgeVectorIndex, minilm: Embedder) -> None:
-    searcher = HybridSearcher(index, minilm, SparseEncoder(), k=60.0)
+    searcher = HybridSearcher(index, minilm, SparseEncoder(), fusion="rrf", k=60.0, weights=EQUAL)
     semantic = await searcher.search("open a network connection", mode="semantic", limit=4)
     assert semantic[0].id == "socket"
     assert [h.signals[0].rank for h in semantic] == [1, 2, 3, 4]
