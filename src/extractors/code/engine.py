@@ -96,7 +96,23 @@ def _engine(name: str) -> QueryEngine:
     queries: dict[str, Query] = {}
     for scm in sorted(folder.glob("*.scm")):
         try:
-            queries[scm.stem] = Query(language, scm.read_text(encoding="utf-8"))
+            queries[scm.stem] = Query(language, query_text(scm))
         except Exception as exc:  # tree_sitter.QueryError and friends
             raise ExtractorError(f"query {scm} does not compile: {exc}") from exc
     return QueryEngine(name, language, queries, Query(language, _ERRORS))
+
+
+def query_text(scm: Path, depth: int = 0) -> str:
+    """A query file with the files it inherits prepended: a first line ``; inherits: ts``
+    reuses ``queries/ts/<same name>.scm`` (a grammar that extends another one, like TSX)."""
+    text = scm.read_text(encoding="utf-8")
+    first = text.split("\n", 1)[0].strip()
+    if first.startswith("; inherits:") and depth < 4:
+        parents = [p.strip() for p in first.split(":", 1)[1].split(",") if p.strip()]
+        inherited = [
+            query_text(QUERY_ROOT / p / scm.name, depth + 1)
+            for p in parents
+            if (QUERY_ROOT / p / scm.name).is_file()
+        ]
+        text = "\n".join([*inherited, text])
+    return text

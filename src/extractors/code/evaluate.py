@@ -45,6 +45,16 @@ class Profile:
     class_scope_encloses: bool = False  # Python: a class body is not seen from its methods
     flow_sensitive: bool = True
     hidden_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"attribute"}))
+    # Languages whose files resolve against each other (TypeScript imports JavaScript).
+    languages: frozenset[str] = frozenset()
+    package_scope: bool = False  # Java/Go/C#: a package's files see each other's names
+    global_scope: bool = False  # Ruby/C: top-level names are visible everywhere
+    open_classes: bool = False  # members defined apart from their class (Go, Rust, C++)
+    suffix_imports: bool = False  # Go/C/Ruby: an import path ends with a project module
+
+    @property
+    def family(self) -> frozenset[str]:
+        return self.languages or frozenset({self.language})
 
 
 class Evaluator:
@@ -55,6 +65,8 @@ class Evaluator:
         self._deref_memo: dict[tuple[object, ...], list[Node]] = {}
         self._member_memo: dict[tuple[tuple[object, ...], str], list[Node]] = {}
         self._targets_memo: dict[tuple[object, ...], list[Node]] = {}
+        self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
+        self.version = index.version
 
     def reset(self) -> None:
         """Start a new top-level evaluation: fresh guards and a fresh step budget."""
@@ -123,6 +135,10 @@ class Evaluator:
             d = ti.by_qualname.get(owner)
             if d is not None and d.kind == "class":
                 return DefNode(ctx.path, d)
+            if d is None and owner and self.profile.class_scope_encloses:
+                found = self.class_named(ctx.path, owner)
+                if found is not None:
+                    return found
             if not method_scope:
                 return None
             scope = owner
@@ -134,20 +150,62 @@ class Evaluator:
         if ti is None:
             return []
         scope, first, ordered = ctx.scope, True, self.profile.flow_sensitive
+        encloses = self.profile.class_scope_encloses
         while True:
             kind = ti.scope_kind(scope)
-            if first or kind != "class" or self.profile.class_scope_encloses:
+            if first or kind != "class" or encloses:
                 found = self._in_scope(ti, ctx, scope, name, ordered)
+                if not found and encloses and scope:
+                    found = self._inherited(ctx, ti, scope, name)
                 if found:
                     return found
             if not scope:
-                return []
+                return self._outside(ctx, ti, name)
             if kind != "class":
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
 
-    def _in_scope(self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool
-                  ) -> list[Node]:
+    def _inherited(self, ctx: Ctx, ti: TableIndex, scope: str, name: str) -> list[Node]:
+        """Members of the class ``scope`` names (its bases' too) seen unqualified inside it."""
+        cls = self.class_named(ctx.path, scope)
+        return self.class_members(cls, name) if cls is not None else []
+
+    def class_named(self, path: str, qualname: str) -> DefNode | None:
+        """The class ``qualname`` of ``path``'s file, else of its package (open classes)."""
+        ti = self.index.index(path)
+        d = ti.by_qualname.get(qualname) if ti is not None else None
+        if d is not None:
+            return DefNode(path, d) if d.kind == "class" else None
+        if not (self.profile.open_classes or self.profile.global_scope):
+            return None
+        for other, found in self.index.scoped(
+            qualname.rpartition(".")[0], qualname.rpartition(".")[2]
+        ):
+            if found.kind == "class" and self._shares_scope(path, other):
+                return DefNode(other, found)
+        return None
+
+    def _shares_scope(self, path: str, other: str) -> bool:
+        if self.profile.global_scope:
+            return True
+        return self.index.tables[path].module == self.index.tables[other].module
+
+    def _outside(self, ctx: Ctx, ti: TableIndex, name: str) -> list[Node]:
+        """Names no scope of the file binds: the package's other files, then global names."""
+        out: list[Node] = []
+        if self.profile.package_scope or self.profile.global_scope:
+            for other, d in self.index.scoped("", name):
+                if (
+                    other != ctx.path
+                    and d.kind not in self.profile.hidden_kinds
+                    and (self._shares_scope(ctx.path, other))
+                ):
+                    out.append(DefNode(other, d))
+        return uniq(out)
+
+    def _in_scope(
+        self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool
+    ) -> list[Node]:
         items: list[tuple[Candidate, list[Node]]] = []
         for c in ti.names.get((scope, name), ()):
             if c.definition is not None and c.definition.kind not in self.profile.hidden_kinds:
@@ -189,8 +247,11 @@ class Evaluator:
     # -- modules -----------------------------------------------------------------------------
     def module_name(self, path: str, level: int, dotted: str) -> str | None:
         if level == 0:
-            return self.index.canonical(dotted) if dotted.count(".") else (
-                dotted if self.index.exists(dotted) else None)
+            return (
+                self.index.canonical(dotted)
+                if dotted.count(".")
+                else (dotted if self.index.exists(dotted) else None)
+            )
         base = self.index.relative_base(path, level)
         if base is None:
             return None
@@ -219,6 +280,11 @@ class Evaluator:
                 return nodes
         if level or not full:
             return []
+        if self.profile.suffix_imports:
+            for k in range(1, len(full)):
+                canon = self.index.canonical(".".join(full[k:]))
+                if canon is not None:
+                    return [ModNode(canon)]
         return [ModNode(".".join(full), external=True)]
 
     def module_member(self, module: str, attr: str, submodules: bool = True) -> list[Node]:
@@ -265,8 +331,9 @@ class Evaluator:
         drop = len(local) - (node.prefix.count(".") + 1)
         parts = target[: len(target) - drop] if drop else target
         if b.symbol and drop == 0 and parts:
-            owners = self.resolve_path(node.path, b.level, parts[:-1]) if (
-                parts[:-1] or b.level) else []
+            owners = (
+                self.resolve_path(node.path, b.level, parts[:-1]) if (parts[:-1] or b.level) else []
+            )
             found = uniq([r for o in owners for r in self.member(o, parts[-1])])
             return found or self.resolve_path(node.path, b.level, parts)
         return self.resolve_path(node.path, b.level, parts)
@@ -353,16 +420,36 @@ class Evaluator:
                     out.append(DefNode(c.path, cand.definition))
                 elif cand.binding is not None:
                     out.append(BindNode(c.path, cand.binding, cand.prefix))
+            if self.profile.open_classes or self.profile.global_scope:
+                out += [
+                    DefNode(p, d)
+                    for p, d in self.index.scoped(c.d.qualname, attr)
+                    if p != c.path and self._shares_scope(c.path, p)
+                ]
             todo += self.bases(c)
         return uniq(out)
 
     def bases(self, cls: DefNode) -> list[DefNode]:
-        ctx = Ctx(cls.path, def_scope(cls.d), cls.d.line)
-        out: list[DefNode] = []
-        for text in cls.d.bases:
-            for n in self.eval(parse(text), ctx):
-                out += [o for o in self.objects(n) if isinstance(o, DefNode)
-                        and o.d.kind == "class"]
+        if not cls.d.bases:
+            return []
+        key = ("bases", *cls.key)
+        memo = self._bases_memo.get(key)
+        if memo is not None:
+            return memo
+        if key in self._active:
+            return []
+        self._active.add(key)
+        try:
+            ctx = Ctx(cls.path, def_scope(cls.d), cls.d.line)
+            out: list[DefNode] = []
+            for text in cls.d.bases:
+                for n in self.eval(parse(text), ctx):
+                    out += [
+                        o for o in self.objects(n) if isinstance(o, DefNode) and o.d.kind == "class"
+                    ]
+        finally:
+            self._active.discard(key)
+        self._bases_memo[key] = out
         return out
 
     def deref(self, node: Node) -> list[Node]:
@@ -382,8 +469,9 @@ class Evaluator:
         self._depth += 1
         try:
             ctx = self.def_ctx(node)
-            out = uniq([r for v in node.d.values for n in self.eval(parse(v), ctx)
-                        for r in self.deref(n)])
+            out = uniq(
+                [r for v in node.d.values for n in self.eval(parse(v), ctx) for r in self.deref(n)]
+            )
         finally:
             self._active.discard(node.key)
             self._depth -= 1
@@ -411,8 +499,7 @@ class Evaluator:
 
     def def_ctx(self, node: DefNode) -> Ctx:
         d = node.d
-        return Ctx(node.path, d.value_scope if d.value_scope is not None else def_scope(d),
-                   d.line)
+        return Ctx(node.path, d.value_scope if d.value_scope is not None else def_scope(d), d.line)
 
     def call(self, node: Node, op: Call, ctx: Ctx) -> list[Node]:
         out: list[Node] = []
@@ -483,8 +570,9 @@ class Evaluator:
         return out
 
 
-def _visible(items: list[tuple[Candidate, list[Node]]], line: int
-             ) -> list[tuple[Candidate, list[Node]]]:
+def _visible(
+    items: list[tuple[Candidate, list[Node]]], line: int
+) -> list[tuple[Candidate, list[Node]]]:
     """Bindings a use on ``line`` sees: the latest before it (and earlier ones while the later
     sit in blocks that may not run), plus bindings later in a loop around the use."""
     if len(items) == 1 and items[0][0].line < line and items[0][0].loop is None:

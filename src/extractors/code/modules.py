@@ -16,7 +16,7 @@ def module_name(path: str, extensions: tuple[str, ...] = (".py", ".pyi")) -> tup
     rel = path
     for root in _SOURCE_ROOTS:
         if rel.startswith(root):
-            rel = rel[len(root):]
+            rel = rel[len(root) :]
             break
     for ext in extensions:
         if rel.endswith(ext):

@@ -1,9 +1,9 @@
 """The Python code extractor: one ``.py``/``.pyi`` file → entities, documents, symbol table.
 
-    >>> from extractors.base import SourceFile
-    >>> out = PythonExtractor().extract_file(SourceFile("r", "pkg/a.py", b"def f():\\n    pass\\n"))
-    >>> [e.key for e in out.batch.entities]
-    ['pkg/a.py', 'pkg.a', 'pkg/a.py::f']
+>>> from extractors.base import SourceFile
+>>> out = PythonExtractor().extract_file(SourceFile("r", "pkg/a.py", b"def f():\\n    pass\\n"))
+>>> [e.key for e in out.batch.entities]
+['pkg/a.py', 'pkg.a', 'pkg/a.py::f']
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from extractors.base import (
 from extractors.code.engine import QueryEngine
 from extractors.code.modules import module_name
 from extractors.code.python_syntax import ImportInfo, PySyntax, ScopeInfo, SyntaxDef, analyze
-from extractors.code.resolver import PythonResolver
+from extractors.code.resolver import PYTHON, shared_resolver
 from kg.model import (
     AttrValue,
     Batch,
@@ -59,7 +59,7 @@ class PythonExtractor:
         return self._engine
 
     def resolver(self) -> Resolver | None:
-        return PythonResolver()
+        return shared_resolver(PYTHON)
 
     def extract_file(self, file: SourceFile) -> FileExtract:
         errors: list[str] = []
@@ -100,16 +100,25 @@ class _Builder:
         defs = [self._definition(d) for d in self.syntax.defs]
         self._file_document()
         table = SymbolTable(
-            path=self.path, language=LANGUAGE, module=self.module, module_id=self.module_id,
-            is_package=self.is_package, definitions=[self._module_def(), *defs],
+            path=self.path,
+            language=LANGUAGE,
+            module=self.module,
+            module_id=self.module_id,
+            is_package=self.is_package,
+            definitions=[self._module_def(), *defs],
             imports=[self._import(i) for i in self.syntax.imports],
             wildcard_imports=["." * i.level + i.target for i in self.syntax.imports if i.wildcard],
             all_names=self.syntax.all_names,
         )
         refs = [
-            Reference(self._entity_of(r.owner if r.owner >= 0 else r.scope), r.name, r.kind,
-                      r.line, r.col,
-                      self.syntax.scopes[r.scope].qualname)
+            Reference(
+                self._entity_of(r.owner if r.owner >= 0 else r.scope),
+                r.name,
+                r.kind,
+                r.line,
+                r.col,
+                self.syntax.scopes[r.scope].qualname,
+            )
             for r in self.syntax.refs
         ]
         return FileExtract(self.path, LANGUAGE, self.batch, table, refs, errors)
@@ -130,18 +139,34 @@ class _Builder:
     def _file_and_module(self) -> None:
         lines = self.src.count(b"\n") + (0 if self.src.endswith(b"\n") or not self.src else 1)
         file_entity = Entity.make(
-            EntityKind.FILE, self.repo, self.path, name=self.path.rsplit("/", 1)[-1],
-            owner=self.owner, path=self.path, language=LANGUAGE,
-            attrs={"language": LANGUAGE, "loc": lines, "hash": content_hash(self.file.data),
-                   "size": len(self.file.data)},
+            EntityKind.FILE,
+            self.repo,
+            self.path,
+            name=self.path.rsplit("/", 1)[-1],
+            owner=self.owner,
+            path=self.path,
+            language=LANGUAGE,
+            attrs={
+                "language": LANGUAGE,
+                "loc": lines,
+                "hash": content_hash(self.file.data),
+                "size": len(self.file.data),
+            },
         )
         self._add(file_entity)
-        self._add(Entity.make(
-            EntityKind.MODULE, self.repo, self.module_key, name=self.module or self.path,
-            owner=self.owner, path=self.path, language=LANGUAGE,
-            span=Span(self._first_line(), max(lines, 1)),
-            attrs={"qualname": self.module, "is_package": self.is_package},
-        ))
+        self._add(
+            Entity.make(
+                EntityKind.MODULE,
+                self.repo,
+                self.module_key,
+                name=self.module or self.path,
+                owner=self.owner,
+                path=self.path,
+                language=LANGUAGE,
+                span=Span(self._first_line(), max(lines, 1)),
+                attrs={"qualname": self.module, "is_package": self.is_package},
+            )
+        )
         self._relate(RelationKind.CONTAINS, file_entity.id, self.module_id)
 
     def _qualname(self, d: SyntaxDef) -> str:
@@ -162,16 +187,30 @@ class _Builder:
             eid = self._variable(d, qualname)
         scopes = self.syntax.scopes
         return Definition(
-            qualname=qualname, id=eid, kind=d.kind, line=d.line, bases=d.bases, col=d.col,
+            qualname=qualname,
+            id=eid,
+            kind=d.kind,
+            line=d.line,
+            bases=d.bases,
+            col=d.col,
             scope=scopes[d.scope].qualname,
             value_scope=None if d.value_scope == d.scope else scopes[d.value_scope].qualname,
-            values=d.values, index=d.index, block=d.block, loop=d.loop,
+            values=d.values,
+            index=d.index,
+            block=d.block,
+            loop=d.loop,
         )
 
     def _variable(self, d: SyntaxDef, qualname: str) -> str:
         entity = Entity.make(
-            EntityKind.VARIABLE, self.repo, f"{self.path}::{qualname}", name=d.name,
-            owner=self.owner, path=self.path, language=LANGUAGE, span=Span(d.line, d.line),
+            EntityKind.VARIABLE,
+            self.repo,
+            f"{self.path}::{qualname}",
+            name=d.name,
+            owner=self.owner,
+            path=self.path,
+            language=LANGUAGE,
+            span=Span(d.line, d.line),
             attrs={"qualname": f"{self.module}.{qualname}" if self.module else qualname},
         )
         if entity.id not in self._seen:
@@ -190,10 +229,19 @@ class _Builder:
         if scope is not None:
             attrs["complexity"] = self.syntax.complexity.get(scope, 0) + 1
         entity = Entity.make(
-            kind, self.repo, f"{self.path}::{qualname}", name=d.name, owner=self.owner,
-            path=self.path, language=LANGUAGE,
-            span=Span(node.start_point[0] + 1, node.end_point[0] + 1, node.start_point[1],
-                      node.end_point[1]),
+            kind,
+            self.repo,
+            f"{self.path}::{qualname}",
+            name=d.name,
+            owner=self.owner,
+            path=self.path,
+            language=LANGUAGE,
+            span=Span(
+                node.start_point[0] + 1,
+                node.end_point[0] + 1,
+                node.start_point[1],
+                node.end_point[1],
+            ),
             attrs=attrs,
         )
         if scope is not None:
@@ -204,30 +252,54 @@ class _Builder:
         self._add(entity)
         return entity.id
 
-    def _document(self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
-                  ) -> None:
+    def _document(
+        self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
+    ) -> None:
         text = "\n".join(
-            part for part in (
-                attrs["qualname"], attrs.get("signature", ""), attrs.get("docstring", ""),
+            part
+            for part in (
+                attrs["qualname"],
+                attrs.get("signature", ""),
+                attrs.get("docstring", ""),
                 self.text(node),
-            ) if isinstance(part, str) and part
+            )
+            if isinstance(part, str) and part
         )[:_DOC_LIMIT]
-        self.batch.documents.append(Document(
-            entity.id, self.repo, entity.kind, str(text),
-            payload={"path": self.path, "language": LANGUAGE, "name": qualname,
-                     "kind": entity.kind.value},
-        ))
+        self.batch.documents.append(
+            Document(
+                entity.id,
+                self.repo,
+                entity.kind,
+                str(text),
+                payload={
+                    "path": self.path,
+                    "language": LANGUAGE,
+                    "name": qualname,
+                    "kind": entity.kind.value,
+                },
+            )
+        )
 
     def _file_document(self) -> None:
-        names = [e.name for e in self.batch.entities
-                 if e.kind in (EntityKind.CLASS, EntityKind.FUNCTION)]
+        names = [
+            e.name for e in self.batch.entities if e.kind in (EntityKind.CLASS, EntityKind.FUNCTION)
+        ]
         doc = _docstring(self, self.syntax.scopes[0].node)
         text = "\n".join(p for p in (self.path, doc, " ".join(names)) if p)[:_DOC_LIMIT]
-        self.batch.documents.append(Document(
-            entity_id(EntityKind.FILE, self.repo, self.path), self.repo, EntityKind.FILE, text,
-            payload={"path": self.path, "language": LANGUAGE, "name": self.path,
-                     "kind": EntityKind.FILE.value},
-        ))
+        self.batch.documents.append(
+            Document(
+                entity_id(EntityKind.FILE, self.repo, self.path),
+                self.repo,
+                EntityKind.FILE,
+                text,
+                payload={
+                    "path": self.path,
+                    "language": LANGUAGE,
+                    "name": self.path,
+                    "kind": EntityKind.FILE.value,
+                },
+            )
+        )
 
     def _module_def(self) -> Definition:
         # The module itself, as the target of ``import m``: qualname '' marks it.
@@ -235,8 +307,12 @@ class _Builder:
 
     def _import(self, info: ImportInfo) -> ImportBinding:
         return ImportBinding(
-            local=info.local, target=info.target, level=info.level, symbol=info.symbol,
-            line=info.line, scope=self.syntax.scopes[info.scope].qualname,
+            local=info.local,
+            target=info.target,
+            level=info.level,
+            symbol=info.symbol,
+            line=info.line,
+            scope=self.syntax.scopes[info.scope].qualname,
         )
 
 
@@ -252,14 +328,18 @@ def _docstring(builder: _Builder, node: Node | None) -> str:
     return "".join(builder.text(c) for c in string.named_children if c.type == "string_content")
 
 
-def _symbol_attrs(builder: _Builder, node: Node, d: SyntaxDef, parent: ScopeInfo
-                  ) -> dict[str, AttrValue]:
+def _symbol_attrs(
+    builder: _Builder, node: Node, d: SyntaxDef, parent: ScopeInfo
+) -> dict[str, AttrValue]:
     attrs: dict[str, AttrValue] = {"docstring": _docstring(builder, node)}
     decorated = node.parent if node.parent is not None else None
     decorators: list[str] = []
     if decorated is not None and decorated.type == "decorated_definition":
-        decorators = [builder.text(c).lstrip("@").strip() for c in decorated.named_children
-                      if c.type == "decorator"]
+        decorators = [
+            builder.text(c).lstrip("@").strip()
+            for c in decorated.named_children
+            if c.type == "decorator"
+        ]
     attrs["decorators"] = decorators
     if d.kind == "class":
         attrs["bases"] = d.bases

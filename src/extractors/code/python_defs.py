@@ -16,8 +16,9 @@ from extractors.code.spans import Spans
 
 Captures = dict[str, list[Node]]
 _MAX_EXPR_DEPTH = 10
-_SEQUENCES = frozenset({"tuple", "list", "expression_list", "pattern_list", "tuple_pattern",
-                        "list_pattern"})
+_SEQUENCES = frozenset(
+    {"tuple", "list", "expression_list", "pattern_list", "tuple_pattern", "list_pattern"}
+)
 
 
 @dataclass(slots=True)
@@ -144,8 +145,9 @@ class DefCollector:
             scope.parent = max(self._spans.parent[i], 0)
         for scope in self.scopes[1:]:  # parents precede children: spans sorted by start
             parent = self.scopes[scope.parent]
-            scope.qualname = f"{parent.qualname}.{scope.qualname}" if parent.qualname else (
-                scope.qualname)
+            scope.qualname = (
+                f"{parent.qualname}.{scope.qualname}" if parent.qualname else (scope.qualname)
+            )
         self._branches = Spans(branches)
         self._loops = Spans(loops)
 
@@ -156,13 +158,15 @@ class DefCollector:
             return
         if kind == "lambda":
             line, col = node.start_point
-            self.scopes.append(ScopeInfo(f"<lambda{line + 1}_{col}>", kind, node.start_byte,
-                                         node.end_byte, node))
+            self.scopes.append(
+                ScopeInfo(f"<lambda{line + 1}_{col}>", kind, node.start_byte, node.end_byte, node)
+            )
             return
         start_node = caps["body"][0] if kind == "class" else caps["params"][0]
         name = caps["name"][0]
-        self.scopes.append(ScopeInfo(self.text(name), kind, start_node.start_byte, node.end_byte,
-                                     node, name))
+        self.scopes.append(
+            ScopeInfo(self.text(name), kind, start_node.start_byte, node.end_byte, node, name)
+        )
 
     # -- bindings ----------------------------------------------------------------------------
     def collect_defs(self, matches: list[tuple[int, Captures]]) -> None:
@@ -219,19 +223,29 @@ class DefCollector:
             params = node.child_by_field_name("parameters")
             if params is not None:
                 self._params(params, index, method=False)
-            d = SyntaxDef(scope.qualname.rsplit(".", 1)[-1], "lambda", scope.parent,
-                          node.start_point[0] + 1, node.start_point[1], node.start_byte,
-                          values=[expr_text(body, self.src)] if body is not None else [])
+            d = SyntaxDef(
+                scope.qualname.rsplit(".", 1)[-1],
+                "lambda",
+                scope.parent,
+                node.start_point[0] + 1,
+                node.start_point[1],
+                node.start_byte,
+                values=[expr_text(body, self.src)] if body is not None else [],
+            )
             scope.defn = d
             return
         assert scope.name_node is not None
-        d = self._bind(self.text(scope.name_node), scope.kind, scope.name_node, scope.parent,
-                       node=node)
+        d = self._bind(
+            self.text(scope.name_node), scope.kind, scope.name_node, scope.parent, node=node
+        )
         scope.defn = d
         if scope.kind == "class":
             supers = node.child_by_field_name("superclasses")
-            d.bases = [expr_text(b, self.src) for b in (supers.named_children if supers else [])
-                       if b.type in ("identifier", "attribute")]
+            d.bases = [
+                expr_text(b, self.src)
+                for b in (supers.named_children if supers else [])
+                if b.type in ("identifier", "attribute")
+            ]
             return
         params = node.child_by_field_name("parameters")
         method = self.scopes[scope.parent].kind == "class" and not self._is_static(node)
@@ -242,8 +256,11 @@ class DefCollector:
         parent = node.parent
         if parent is None or parent.type != "decorated_definition":
             return False
-        return any(self.text(c).strip() == "@staticmethod" for c in parent.named_children
-                   if c.type == "decorator")
+        return any(
+            self.text(c).strip() == "@staticmethod"
+            for c in parent.named_children
+            if c.type == "decorator"
+        )
 
     def _params(self, params: Node, scope: int, method: bool) -> str:
         """Bind parameters; returns the receiver's name (``self``) of a method, else ''."""
@@ -266,8 +283,9 @@ class DefCollector:
             if method and position == 0:
                 values = [RECEIVER]
                 receiver = self.text(name_node)
-            self._bind(self.text(name_node), "parameter", name_node, scope, values=values,
-                       index=position)
+            self._bind(
+                self.text(name_node), "parameter", name_node, scope, values=values, index=position
+            )
             if position >= 0:
                 position += 1
         return receiver
@@ -303,12 +321,14 @@ class DefCollector:
             elif kind == "attribute":
                 self._attribute_target(node, text, scope)
 
-    def _unpack(self, node: Node, vnode: Node | None, text: str,
-                stack: list[tuple[Node, Node | None, str]]) -> None:
+    def _unpack(
+        self, node: Node, vnode: Node | None, text: str, stack: list[tuple[Node, Node | None, str]]
+    ) -> None:
         items = [c for c in node.named_children if c.type != "comment"]
         values: list[Node] = []
-        if vnode is not None and (vnode.type in _SEQUENCES
-                                  or vnode.type == "parenthesized_expression"):
+        if vnode is not None and (
+            vnode.type in _SEQUENCES or vnode.type == "parenthesized_expression"
+        ):
             values = [c for c in vnode.named_children if c.type != "comment"]
             if len(values) == 1 and values[0].type in _SEQUENCES:
                 values = [c for c in values[0].named_children if c.type != "comment"]
@@ -377,6 +397,7 @@ class DefCollector:
         for item in value.named_children:
             if item.type != "string":
                 return
-            names.append("".join(self.text(c) for c in item.named_children
-                                 if c.type == "string_content"))
+            names.append(
+                "".join(self.text(c) for c in item.named_children if c.type == "string_content")
+            )
         self.all_names = names

@@ -40,6 +40,7 @@ class RefInfo:
     scope: int
     owner: int = -1  # scope whose entity makes the reference, when not ``scope``
 
+
 @dataclass(slots=True)
 class PySyntax:
     scopes: list[ScopeInfo]
@@ -73,9 +74,7 @@ def _dotted(src: bytes, node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type == "identifier"]
 
 
-def _imports(
-    engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax
-) -> None:
+def _imports(engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax) -> None:
     for _, caps in engine.matches("imports", root):
         stmts = caps.get("import") or caps.get("from_import") or caps.get("wildcard")
         stmt = stmts[0] if stmts else None
@@ -158,17 +157,32 @@ def _references(
             continue
         line, c = node.start_point
         kind = kind_of(node)
-        out.refs.append(RefInfo(_text(src, node), kind, line + 1, c, col.scope_at(start),
-                                _class_of(col, node) if kind is RelationKind.INHERITS else -1))
+        out.refs.append(
+            RefInfo(
+                _text(src, node),
+                kind,
+                line + 1,
+                c,
+                col.scope_at(start),
+                _class_of(col, node) if kind is RelationKind.INHERITS else -1,
+            )
+        )
     for node in members:
         chain = node.parent
         if chain is None or col.in_error(node.start_byte):
             continue
         line, c = node.start_point
         kind = kind_of(chain)
-        out.refs.append(RefInfo(expr_text(chain, src), kind, line + 1, c,
-                                col.scope_at(node.start_byte),
-                                _class_of(col, chain) if kind is RelationKind.INHERITS else -1))
+        out.refs.append(
+            RefInfo(
+                expr_text(chain, src),
+                kind,
+                line + 1,
+                c,
+                col.scope_at(node.start_byte),
+                _class_of(col, chain) if kind is RelationKind.INHERITS else -1,
+            )
+        )
 
 
 def _class_of(col: DefCollector, base: Node) -> int:

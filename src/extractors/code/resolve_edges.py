@@ -33,8 +33,12 @@ class EdgeBuilder:
         self.skipped = 0
 
     def batch(self) -> Batch:
-        return Batch(repo=self.repo, entities=list(self.externals.values()),
-                     relations=list(self.relations.values()), replace_scopes={self.owner})
+        return Batch(
+            repo=self.repo,
+            entities=list(self.externals.values()),
+            relations=list(self.relations.values()),
+            replace_scopes={self.owner},
+        )
 
     def _add(self, kind: RelationKind, src: str, dst: str, how: tuple[str, float]) -> None:
         if src == dst:
@@ -49,9 +53,15 @@ class EdgeBuilder:
         if entity is None:
             # Owned by no file scope: other files point at the same entity, so no single
             # file's re-resolution may delete it.
-            entity = Entity.make(EntityKind.MODULE, self.repo, f"external:{dotted}", name=dotted,
-                                 owner=f"external:{self.repo}", language=self.extract.language,
-                                 attrs={"external": True, "qualname": dotted})
+            entity = Entity.make(
+                EntityKind.MODULE,
+                self.repo,
+                f"external:{dotted}",
+                name=dotted,
+                owner=f"external:{self.repo}",
+                language=self.extract.language,
+                attrs={"external": True, "qualname": dotted},
+            )
             self.externals[dotted] = entity
         return entity.id
 
@@ -71,8 +81,9 @@ class EdgeBuilder:
                 self._add(ref.kind, ref.src, dst, how)
             return
         # Only a reference that ends outside the project can be an external one.
-        unknown = not nodes or any(isinstance(n, BindNode) or (isinstance(n, ModNode)
-                                                                and n.external) for n in nodes)
+        unknown = not nodes or any(
+            isinstance(n, BindNode) or (isinstance(n, ModNode) and n.external) for n in nodes
+        )
         external = self._external_head(expr, ctx) if unknown else ""
         if external:
             self._add(ref.kind, ref.src, self._external(external), EXTERNAL)
@@ -89,8 +100,13 @@ class EdgeBuilder:
             if node.d.kind not in _ALIAS_KINDS:
                 return []
             ctx = self.ev.def_ctx(node)
-            return [t for v in node.d.values if parse(v).is_path
-                    for n in self.ev.eval(parse(v), ctx) for t in self._entities(n, depth + 1)]
+            return [
+                t
+                for v in node.d.values
+                if parse(v).is_path
+                for n in self.ev.eval(parse(v), ctx)
+                for t in self._entities(n, depth + 1)
+            ]
         if isinstance(node, BindNode):
             return [t for n in self.ev.targets(node) for t in self._entities(n, depth + 1)]
         if isinstance(node, ModNode) and not node.external:
@@ -137,8 +153,9 @@ class EdgeBuilder:
         src = table.module_id
         for b in table.imports:
             if b.local == "*":
-                found = self.ev.resolve_path(self.path, b.level, b.target.split(".")
-                                             if b.target else [])
+                found = self.ev.resolve_path(
+                    self.path, b.level, b.target.split(".") if b.target else []
+                )
             else:
                 found = self.ev.targets(BindNode(self.path, b, b.local))
                 if b.symbol:
@@ -149,16 +166,18 @@ class EdgeBuilder:
 
     def _import_edge(self, src: str, b: ImportBinding, node: Node) -> None:
         if isinstance(node, ModNode) and node.external:
-            self._add(RelationKind.IMPORTS, src, self._external(external_module(b, node.name)),
-                      EXTERNAL)
+            self._add(
+                RelationKind.IMPORTS, src, self._external(external_module(b, node.name)), EXTERNAL
+            )
         elif isinstance(node, ModNode):
             for dst, _ in self._entities(node, 0):
                 self._add(RelationKind.IMPORTS, src, dst, IMPORT)
         elif isinstance(node, DefNode | BindNode):
             for n in [node] if isinstance(node, DefNode) else self.ev.targets(node):
                 if isinstance(n, DefNode) and n.path != self.path:
-                    self._add(RelationKind.IMPORTS, src,
-                              self.ev.index.tables[n.path].module_id, IMPORT)
+                    self._add(
+                        RelationKind.IMPORTS, src, self.ev.index.tables[n.path].module_id, IMPORT
+                    )
 
 
 def external_module(b: ImportBinding, resolved: str) -> str:

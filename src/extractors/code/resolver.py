@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from extractors.base import FileExtract, Reference, SymbolTable
 from extractors.code.evaluate import Evaluator, Profile
 from extractors.code.expr import parse
-from extractors.code.nodes import Ctx
+from extractors.code.nodes import Ctx, ModNode
 from extractors.code.resolve_edges import EdgeBuilder
 from extractors.code.scope_index import IndexCache, RepoIndex
 from kg.model import Batch
 
-__all__ = ["Binding", "Profile", "PythonResolver", "ScopeResolver"]
+__all__ = ["Binding", "Profile", "PythonResolver", "ScopeResolver", "shared_resolver"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,18 +52,18 @@ class ScopeResolver:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        self._cache = IndexCache(profile.language)
+        self._cache = IndexCache(profile.family)
         self._evaluator: Evaluator | None = None
         self._lock = threading.Lock()  # the evaluator's memo and guards are per call chain
 
-    def _eval(self, extract_table: SymbolTable, tables: Mapping[str, SymbolTable]
-              ) -> Evaluator:
+    def _eval(self, extract_table: SymbolTable, tables: Mapping[str, SymbolTable]) -> Evaluator:
         if tables.get(extract_table.path) is not extract_table:
             tables = {**tables, extract_table.path: extract_table}
         index = self._cache.get(tables)
-        if self._evaluator is None or self._evaluator.index is not index:
-            self._evaluator = Evaluator(index, self.profile)
-        return self._evaluator
+        ev = self._evaluator
+        if ev is None or ev.index is not index or ev.version != index.version:
+            ev = self._evaluator = Evaluator(index, self.profile)
+        return ev
 
     def bind(self, extract: FileExtract, tables: Mapping[str, SymbolTable]) -> list[Binding]:
         """Every reference of the file with the sites it resolves to (empty: nothing in the
@@ -82,8 +82,7 @@ class ScopeResolver:
                 out.append(Binding(ref, frozenset(sites)))
             return out
 
-    def resolve(self, repo: str, extract: FileExtract,
-                tables: Mapping[str, SymbolTable]) -> Batch:
+    def resolve(self, repo: str, extract: FileExtract, tables: Mapping[str, SymbolTable]) -> Batch:
         """Relations of the file's references and imports, plus the external module entities
         they point to, owned by ``resolve_scope(repo, path)``."""
         with self._lock:
@@ -133,6 +132,14 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
                     if path not in seen and depth < 4 and (follow.is_package or b.local == "*"):
                         seen.add(path)
                         todo.append((follow, depth + 1))
+    profile = ev.profile
+    if profile.package_scope or profile.open_classes:
+        out.update(index.by_module.get(table.module, ()))
+    if profile.suffix_imports:
+        for b in table.imports:
+            for node in ev.resolve_path(table.path, b.level, b.target.split(".")):
+                if isinstance(node, ModNode) and not node.external:
+                    out.update(index.by_module.get(node.name, ()))
     out.discard(table.path)
     return out
 
@@ -142,6 +149,22 @@ class PythonResolver(ScopeResolver):
 
     def __init__(self) -> None:
         super().__init__(PYTHON)
+
+
+_SHARED: dict[Profile, ScopeResolver] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_resolver(profile: Profile) -> ScopeResolver:
+    """One resolver per profile in the process, so its index survives between calls (the
+    pipeline asks an extractor for its resolver on every update)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(profile)
+        if found is None:
+            found = _SHARED[profile] = (
+                PythonResolver() if profile is PYTHON else ScopeResolver(profile)
+            )
+        return found
 
 
 PYTHON = Profile(

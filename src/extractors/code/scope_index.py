@@ -7,12 +7,15 @@ once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from extractors.base import Definition, ImportBinding, SymbolTable
 
 ENTITY_KINDS = frozenset({"class", "function"})
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def def_scope(d: Definition) -> str:
@@ -71,6 +74,8 @@ class TableIndex:
             for k in range(2, len(parts)):
                 self.dotted_prefixes.add((scope, ".".join(parts[:k])))
         for b in table.imports:
+            if not b.local:
+                continue
             if b.local == "*":
                 self.wildcards.setdefault(b.scope, []).append(b)
                 continue
@@ -88,22 +93,68 @@ class TableIndex:
 
 
 class RepoIndex:
-    """Every table of one language: modules by dotted name, packages, names for name-match."""
+    """Every table of one language family: modules by dotted name, packages, and names for
+    name-match and package/open-class lookups. ``update`` applies one file's change in time
+    proportional to that file; ``version`` changes with every update (evaluators reset)."""
 
-    def __init__(self, tables: Mapping[str, SymbolTable], language: str) -> None:
-        self.tables = {p: t for p, t in tables.items() if t.language == language}
+    def __init__(self, tables: Mapping[str, SymbolTable], languages: frozenset[str]) -> None:
+        self.languages = languages
+        self.tables: dict[str, SymbolTable] = {}
         self.by_module: dict[str, list[str]] = {}
-        self.packages: set[str] = set()
+        self._packages: dict[str, int] = {}
         self.by_suffix: dict[str, list[str]] = {}
-        for path, table in sorted(self.tables.items()):
-            self.by_module.setdefault(table.module, []).append(path)
-            parts = table.module.split(".")
-            for k in range(1, len(parts)):
-                self.packages.add(".".join(parts[:k]))
-            for k in range(1, len(parts)):
-                self.by_suffix.setdefault(".".join(parts[k:]), []).append(table.module)
         self._indexes: dict[str, TableIndex] = {}
-        self._by_name: dict[str, list[tuple[str, Definition]]] | None = None
+        self._by_name: dict[str, list[tuple[str, Definition]]] = {}
+        self._scoped: dict[tuple[str, str], list[tuple[str, Definition]]] = {}
+        self.version = 0
+        for path in sorted(tables):
+            if tables[path].language in languages:
+                self._add(path, tables[path])
+
+    @property
+    def packages(self) -> set[str]:
+        return set(self._packages)
+
+    def update(self, path: str, table: SymbolTable | None) -> None:
+        """Replace (or with None, drop) one file's table."""
+        self.version += 1
+        if path in self.tables:
+            self._remove(path)
+        if table is not None and table.language in self.languages:
+            self._add(path, table)
+
+    def _add(self, path: str, table: SymbolTable) -> None:
+        self.tables[path] = table
+        _insort(self.by_module.setdefault(table.module, []), path)
+        parts = table.module.split(".")
+        for k in range(1, len(parts)):
+            prefix = ".".join(parts[:k])
+            self._packages[prefix] = self._packages.get(prefix, 0) + 1
+            self.by_suffix.setdefault(".".join(parts[k:]), []).append(table.module)
+        for key, d in _named(table):
+            self._by_name.setdefault(key, []).append((path, d))
+        for key2, d in _scoped(table):
+            self._scoped.setdefault(key2, []).append((path, d))
+
+    def _remove(self, path: str) -> None:
+        table = self.tables.pop(path)
+        self._indexes.pop(path, None)
+        _drop(self.by_module, table.module, lambda p: p == path)
+        parts = table.module.split(".")
+        for k in range(1, len(parts)):
+            prefix = ".".join(parts[:k])
+            self._packages[prefix] -= 1
+            if not self._packages[prefix]:
+                del self._packages[prefix]
+            suffix = self.by_suffix.get(".".join(parts[k:]), [])
+            if table.module in suffix:
+                suffix.remove(table.module)
+                if not suffix:
+                    del self.by_suffix[".".join(parts[k:])]
+        for key, _ in _named(table):
+            _drop(self._by_name, key, lambda item: item[0] == path)
+        for key2, _ in _scoped(table):
+            _drop(self._scoped, key2, lambda item: item[0] == path)
 
     def index(self, path: str) -> TableIndex | None:
         found = self._indexes.get(path)
@@ -115,7 +166,7 @@ class RepoIndex:
         return found
 
     def exists(self, module: str) -> bool:
-        return module in self.by_module or module in self.packages
+        return module in self.by_module or module in self._packages
 
     def canonical(self, module: str) -> str | None:
         """``module`` if the project has it, else the one module it is a unique suffix of."""
@@ -139,30 +190,72 @@ class RepoIndex:
 
     def by_name(self, name: str) -> list[tuple[str, Definition]]:
         """Classes and functions named ``name`` anywhere (for the name-match fallback)."""
-        if self._by_name is None:
-            self._by_name = {}
-            for path, table in self.tables.items():
-                for d in table.definitions:
-                    if d.kind in ENTITY_KINDS and d.id:
-                        self._by_name.setdefault(def_name(d), []).append((path, d))
         return self._by_name.get(name, [])
+
+    def scoped(self, scope: str, name: str) -> list[tuple[str, Definition]]:
+        """Non-local definitions named ``name`` directly in ``scope`` (a module-relative
+        qualname, '' for top level), in every file: for package and open-class lookups."""
+        return self._scoped.get((scope, name), [])
+
+
+_SCOPED_KINDS = frozenset({"class", "function", "variable", "attribute"})
+
+
+def _named(table: SymbolTable) -> list[tuple[str, Definition]]:
+    return [(def_name(d), d) for d in table.definitions if d.kind in ENTITY_KINDS and d.id]
+
+
+def _scoped(table: SymbolTable) -> list[tuple[tuple[str, str], Definition]]:
+    if table.language == "python":  # Python resolves through imports only
+        return []
+    return [((def_scope(d), def_name(d)), d) for d in table.definitions if d.kind in _SCOPED_KINDS]
+
+
+def _insort(items: list[str], path: str) -> None:
+    items.append(path)
+    items.sort()
+
+
+def _drop(index: dict[K, list[V]], key: K, gone: Callable[[V], bool]) -> None:
+    items = index.get(key)
+    if items is None:
+        return
+    kept = [v for v in items if not gone(v)]
+    if kept:
+        index[key] = kept
+    else:
+        del index[key]
 
 
 class IndexCache:
-    """Reuses a ``RepoIndex`` while the caller passes the same table objects."""
+    """Keeps one ``RepoIndex`` in step with the caller's tables: a changed, added or removed
+    table is applied alone (a 1-file edit costs that file), a mostly new set is rebuilt."""
 
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self._key: tuple[int, int] | None = None
+    def __init__(self, languages: frozenset[str]) -> None:
+        self.languages = languages
         self._snapshot: dict[str, SymbolTable] = {}
         self._index: RepoIndex | None = None
 
     def get(self, tables: Mapping[str, SymbolTable]) -> RepoIndex:
-        key = (id(tables), len(tables))
-        if (self._index is not None and key == self._key
-                and all(self._snapshot.get(p) is t for p, t in tables.items())):
-            return self._index
-        self._index = RepoIndex(tables, self.language)
-        self._key = key
+        index = self._index
+        if index is None:
+            return self._rebuild(tables)
+        snap = self._snapshot
+        changed = [p for p, t in tables.items() if snap.get(p) is not t]
+        gone = [p for p in snap if p not in tables]
+        if not changed and not gone:
+            return index
+        if len(changed) + len(gone) > max(64, len(tables) // 4):
+            return self._rebuild(tables)
+        for path in gone:
+            index.update(path, None)
+            del snap[path]
+        for path in changed:
+            index.update(path, tables[path])
+            snap[path] = tables[path]
+        return index
+
+    def _rebuild(self, tables: Mapping[str, SymbolTable]) -> RepoIndex:
+        self._index = RepoIndex(tables, self.languages)
         self._snapshot = dict(tables)  # holding the tables keeps their identity meaningful
         return self._index

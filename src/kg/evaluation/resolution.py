@@ -4,6 +4,8 @@ A test file holds one or more source files, each after a header ``#--- path: NAM
 (``global: ROOT_PATH=dir`` headers set the import root), and assertions under the line they
 test: ``#   ^ defined: 3, 7`` says the identifier above the caret resolves to definitions on
 those lines of the whole test file (nothing after ``defined:`` means: nothing in the project).
+Any language's line comment works (``#``, ``//``, ``--``, ``;``), and headers may also be
+block comments (``/*--- path: a.ts ---*/``), so golden tests of every language are read alike.
 
 Every embedded file goes through the extractor the registry picks for its extension and that
 extractor's resolver, exactly as in ingestion::
@@ -23,8 +25,9 @@ from extractors.code.expr import parse
 from extractors.code.resolver import ScopeResolver
 from extractors.registry import ExtractorRegistry
 
-_HEADER = re.compile(r"^\s*#\s*-+\s*(path|global):\s*(.+?)\s*-*\s*#?\s*$")
-_ASSERT = re.compile(r"^\s*#.*\^\s*defined:(.*)$")
+_COMMENT = r"(?:#|//|--|;|/\*)"
+_HEADER = re.compile(rf"^\s*{_COMMENT}\s*-+\s*(path|global):\s*(.+?)\s*-*\s*(?:\*/|#|//|--|;)?\s*$")
+_ASSERT = re.compile(rf"^\s*{_COMMENT}[^\^]*\^\s*defined:(.*)$")
 _REPO = "golden"
 
 
@@ -78,7 +81,7 @@ def split_sources(text: str, default_name: str) -> tuple[dict[str, str], list[_A
     files: dict[str, str] = {}
     for name in dict.fromkeys(names):
         body = "\n".join(raw if owner[i] == name else "" for i, raw in enumerate(lines))
-        rel = name[len(root):] if root and name.startswith(root) else name
+        rel = name[len(root) :] if root and name.startswith(root) else name
         files[rel] = body
     return files, _assertions(lines)
 
@@ -119,10 +122,12 @@ def score_file(path: Path, registry: ExtractorRegistry) -> FileScore:
     return score
 
 
-def _resolve(files: dict[str, str], registry: ExtractorRegistry
-             ) -> dict[tuple[int, int, int], set[int]]:
+def _resolve(
+    files: dict[str, str], registry: ExtractorRegistry
+) -> dict[tuple[int, int, int], set[int]]:
     """(line, start col, end col) of each reference → the lines it resolves to."""
-    by_resolver: dict[int, tuple[ScopeResolver, list[FileExtract]]] = {}
+    # Keyed by language family: TypeScript files resolve against JavaScript ones.
+    by_resolver: dict[frozenset[str], tuple[ScopeResolver, list[FileExtract]]] = {}
     for name, body in files.items():
         extractor = registry.for_path(name)
         if extractor is None:
@@ -131,7 +136,7 @@ def _resolve(files: dict[str, str], registry: ExtractorRegistry
         if not isinstance(resolver, ScopeResolver):
             continue
         extract = extractor.extract_file(SourceFile(_REPO, name, body.encode("utf-8")))
-        slot = by_resolver.setdefault(id(type(extractor)), (resolver, []))
+        slot = by_resolver.setdefault(resolver.profile.family, (resolver, []))
         slot[1].append(extract)
     out: dict[tuple[int, int, int], set[int]] = {}
     for resolver, extracts in by_resolver.values():
@@ -145,8 +150,7 @@ def _resolve(files: dict[str, str], registry: ExtractorRegistry
     return out
 
 
-def score_directory(path: Path | str, registry: ExtractorRegistry | None = None
-                    ) -> ResolutionScore:
+def score_directory(path: Path | str, registry: ExtractorRegistry | None = None) -> ResolutionScore:
     """Score every golden test file under ``path`` (recursively)."""
     root = Path(path)
     reg = registry if registry is not None else ExtractorRegistry.from_entry_points(strict=False)
@@ -155,5 +159,6 @@ def score_directory(path: Path | str, registry: ExtractorRegistry | None = None
         if reg.for_path(test.name) is None:
             continue
         per_file[str(test.relative_to(root))] = score_file(test, reg)
-    return ResolutionScore(sum(s.passed for s in per_file.values()),
-                           sum(s.total for s in per_file.values()), per_file)
+    return ResolutionScore(
+        sum(s.passed for s in per_file.values()), sum(s.total for s in per_file.values()), per_file
+    )

@@ -1,0 +1,499 @@
+"""Captures of ``queries/<lang>/*.scm`` → scopes, bindings and uses, for any language.
+
+Capture names are the contract between a language's queries and this module:
+
+definitions.scm
+    ``@definition.<kind>`` (class, interface, struct, enum, trait, union, record, object,
+    namespace, module, impl, function, method, constructor, lambda) with ``@name``, ``@body``,
+    ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
+    ``impl`` belongs to), ``@returns`` (return type); ``@local``/``@field``/``@param`` with
+    ``@name``, ``@type``, ``@value``; ``@assign`` (``@target``, ``@value``); ``@return``
+    (``@value``); ``@default`` (``@value``, JavaScript ``export default``); ``@package``
+    (``@name``: the package or namespace the file declares).
+references.scm
+    ``@name`` (identifier uses), ``@member`` (the name of a member access), ``@callee``
+    (what a call calls, or a whole method-call node), ``@skip`` (identifiers that are no use).
+
+Nothing recurses over the tree except the expression writer, whose depth is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from extractors.code.engine import QueryEngine
+from extractors.code.expr import RECEIVER, UNKNOWN
+from extractors.code.lang_spec import ExprWriter, LangSpec, child
+from extractors.code.spans import Spans
+from kg.model import RelationKind
+
+Captures = dict[str, list[Node]]
+CLASS_KINDS = frozenset(
+    {
+        "class",
+        "interface",
+        "struct",
+        "enum",
+        "trait",
+        "union",
+        "record",
+        "object",
+        "namespace",
+        "module",
+    }
+)
+FUNCTION_KINDS = frozenset({"function", "method", "constructor"})
+_MAX_PATTERN = 64
+
+
+@dataclass(slots=True)
+class GScope:
+    qualname: str
+    kind: str  # module | class kinds | function kinds | impl | lambda
+    start: int
+    end: int
+    node: Node | None = None
+    name: str = ""
+    prefix: str = ""  # a qualifier the name carries (``Foo`` of ``Foo::bar``, Go receivers)
+    parent: int = -1
+    caps: Captures = field(default_factory=dict)
+    defn: GDef | None = None
+
+
+@dataclass(slots=True)
+class GDef:
+    name: str
+    kind: str  # class | function | variable | local | parameter | attribute
+    scope: int
+    scope_name: str
+    line: int
+    col: int
+    values: list[str] = field(default_factory=list)
+    value_scope: str | None = None
+    index: int = -1
+    node: Node | None = None
+    bases: list[str] = field(default_factory=list)
+    detail: str = ""  # the declared kind (interface, struct, ...) of a class-like definition
+    alias: bool = False  # a name for another definition (``export default``): no entity
+
+
+@dataclass(slots=True)
+class GImport:
+    """An import as written: ``source`` text, imported ``name``, ``alias``, flags."""
+
+    source: str
+    name: str = ""
+    alias: str = ""
+    wildcard: bool = False
+    default: bool = False
+    namespace: bool = False
+    line: int = 0
+    scope: str = ""
+    node: Node | None = None
+    name_node: Node | None = None  # where the imported name is written (for its reference)
+    scope_index: int = 0
+
+
+@dataclass(slots=True)
+class GRef:
+    name: str
+    kind: RelationKind
+    line: int
+    col: int
+    scope: int
+    owner: int = -1
+
+
+@dataclass(slots=True)
+class GSyntax:
+    scopes: list[GScope]
+    defs: list[GDef] = field(default_factory=list)
+    imports: list[GImport] = field(default_factory=list)
+    refs: list[GRef] = field(default_factory=list)
+    package: str | None = None
+
+
+class Collector:
+    """One file: scopes first (every binding needs its scope), then bindings, then uses."""
+
+    def __init__(
+        self, spec: LangSpec, engine: QueryEngine, root: Node, src: bytes, errors: Spans
+    ) -> None:
+        self.spec, self.engine, self.root, self.src = spec, engine, root, src
+        self.w = ExprWriter(spec, src)
+        self.errors = errors
+        end = max(len(src), root.end_byte) + 1
+        self.out = GSyntax([GScope("", "module", 0, end, root)])
+        self.spans = Spans([(0, end)])
+        self.def_sites: set[int] = set()
+        self.bases: dict[tuple[int, int], int] = {}  # base node → class scope index
+        self._param_count: dict[int, int] = {}
+        self.heritage: dict[int, list[Node]] = {}  # class node start → its base nodes
+        self.impls: list[Captures] = []
+
+    def in_error(self, pos: int) -> bool:
+        return bool(self.errors.spans) and self.errors.at(pos) >= 0
+
+    def scope_at(self, pos: int) -> int:
+        return max(self.spans.at(pos), 0)
+
+    def run(self) -> GSyntax:
+        matches = self.engine.matches("definitions", self.root)
+        rest = self._scopes(matches)
+        for index in range(1, len(self.out.scopes)):
+            self._scope_def(index)
+        self._impls()
+        for kind, caps in rest:
+            self._binding(kind, caps)
+        if "imports" in self.engine.queries:
+            self._imports()
+        self._references()
+        return self.out
+
+    # -- scopes ------------------------------------------------------------------------------
+    def _scopes(self, matches: list[tuple[int, Captures]]) -> list[tuple[str, Captures]]:
+        rest: list[tuple[str, Captures]] = []
+        lambdas: list[tuple[str, Node, Captures]] = []
+        for _, caps in matches:
+            primary = next((k for k in caps if k.startswith("definition.")), None)
+            if primary is None and "heritage" in caps:
+                owner = caps["heritage"][0]
+                if "receiver" in caps:  # ``impl Trait for Type``: the type is declared apart
+                    self.impls.append(caps)
+                else:
+                    self.heritage.setdefault(owner.start_byte, []).extend(caps.get("base", ()))
+                continue
+            if primary is None:
+                kind = next((k for k in caps if k in _BINDINGS), None)
+                if kind is not None:
+                    rest.append((kind, caps))
+                continue
+            # A definition the pattern matched is whole even inside an ERROR node (the
+            # parser's recovery keeps valid subtrees): keep it.
+            lambdas.append((primary[len("definition.") :], caps[primary][0], caps))
+        # A function bound by a declaration (``const f = () => 1``) is that one scope.
+        claimed = {n.start_byte for _, _, caps in lambdas for n in caps.get("body", ())}
+        for kind, node, caps in lambdas:
+            if kind != "lambda" or node.start_byte not in claimed:
+                self._add_scope(kind, node, caps)
+        scopes = self.out.scopes
+        self.spans = Spans([(s.start, s.end) for s in scopes])
+        for i, scope in enumerate(scopes[1:], start=1):
+            scope.parent = max(self.spans.parent[i], 0)
+        for scope in scopes[1:]:  # parents precede children: spans sorted by start
+            outer = scopes[scope.parent].qualname
+            parts = [p for p in (outer, scope.prefix, scope.name) if p]
+            scope.qualname = ".".join(parts)
+        return rest
+
+    def _add_scope(self, kind: str, node: Node, caps: Captures) -> None:
+        name_node = _first(caps, "name")
+        name, prefix = "", ""
+        if name_node is not None:
+            written = self.w.expr(name_node)
+            if written == UNKNOWN or "(" in written:
+                written = self.w.name(name_node)
+            prefix, _, name = written.rpartition(".")
+        receiver = _first(caps, "receiver")
+        if receiver is not None:
+            owner = self.w.type_name(receiver)
+            if owner != UNKNOWN and "(" not in owner:
+                if kind == "impl":
+                    name = owner
+                else:
+                    prefix = owner
+        if kind == "lambda" or not name:
+            if kind not in ("lambda", "impl") and kind not in CLASS_KINDS:
+                return
+            line, col = node.start_point
+            name = name or f"<{kind}{line + 1}_{col}>"
+        start_node = _first(caps, "params") or _first(caps, "body")
+        start = start_node.start_byte if start_node is not None else node.start_byte
+        self.out.scopes.append(
+            GScope(name, kind, start, node.end_byte, node, name, prefix, caps=caps)
+        )
+        if name_node is not None:
+            self.def_sites.add(last_name(self.spec, name_node).start_byte)
+
+    def _scope_def(self, index: int) -> None:
+        scope = self.out.scopes[index]
+        if scope.kind in ("impl", "lambda"):
+            return
+        outer = self.out.scopes[scope.parent].qualname
+        owner = ".".join(p for p in (outer, scope.prefix) if p)
+        node = scope.node
+        assert node is not None
+        name_node = _first(scope.caps, "name") or node
+        line, col = last_name(self.spec, name_node).start_point
+        kind = "class" if scope.kind in CLASS_KINDS else "function"
+        d = GDef(scope.name, kind, scope.parent, owner, line + 1, col, node=node, detail=scope.kind)
+        scope.defn = d
+        for base in [*scope.caps.get("base", ()), *self.heritage.get(node.start_byte, ())]:
+            text = self.w.type_name(base)
+            if text != UNKNOWN and "(" not in text:
+                d.bases.append(text)
+                self.bases[(base.start_byte, base.end_byte)] = index
+                last = last_name(self.spec, base)
+                self.bases[(last.start_byte, last.end_byte)] = index
+        returns = _first(scope.caps, "returns")
+        if returns is not None:
+            d.values += self.w.instance_of(returns)
+        self.out.defs.append(d)
+
+    def _impls(self) -> None:
+        """Bases named where a type is implemented (``impl Trait for Type``) join the type's
+        definition when it is in this file."""
+        classes = {
+            s.qualname: i
+            for i, s in enumerate(self.out.scopes)
+            if s.defn is not None and s.defn.kind == "class"
+        }
+        for caps in self.impls:
+            owner = self.w.type_name(caps["receiver"][0])
+            index = classes.get(owner, -1)
+            for base in caps.get("base", ()):
+                text = self.w.type_name(base)
+                if text == UNKNOWN or "(" in text:
+                    continue
+                defn = self.out.scopes[index].defn if index >= 0 else None
+                if defn is not None:
+                    defn.bases.append(text)
+                self.bases[(base.start_byte, base.end_byte)] = index
+                last = last_name(self.spec, base)
+                self.bases[(last.start_byte, last.end_byte)] = index
+
+    # -- bindings ----------------------------------------------------------------------------
+    def _binding(self, kind: str, caps: Captures) -> None:
+        anchor = next(iter(caps.values()))[0]
+        if self.in_error(anchor.start_byte):
+            return
+        if kind == "package":
+            name = _first(caps, "name")
+            if name is not None and self.out.package is None:
+                self.out.package = self.w.name(name).replace("::", ".").replace("\\", ".")
+                self.def_sites.update(n.start_byte for n in _names_in(self.spec, name))
+            return
+        if kind == "return":
+            self._return(caps)
+            return
+        if kind == "default":
+            value = _first(caps, "value")
+            if value is not None:
+                d = self._bind(
+                    "default",
+                    "local",
+                    anchor,
+                    self.scope_at(anchor.start_byte),
+                    [self.w.expr(value)],
+                    mark=False,
+                )
+                d.alias = True
+            return
+        name = _first(caps, "name") or _first(caps, "target")
+        if name is None:
+            return
+        value, type_node = _first(caps, "value"), _first(caps, "type")
+        values = [self.w.expr(value)] if value is not None else []
+        values = [v for v in values if v != UNKNOWN] or self.w.instance_of(type_node)
+        scope = self.scope_at(name.start_byte)
+        if kind == "param":
+            self._param(name, scope, values)
+        elif kind == "self":
+            self._param(name, scope, [RECEIVER])
+        elif name.type in self.spec.identifiers:
+            self._bind(self.w.name(name), "local", name, scope, values)
+        else:
+            self._target(name, value, scope, values)
+
+    def _param(self, name: Node, scope: int, values: list[str]) -> None:
+        position = self._param_count.get(scope, 0)
+        self._param_count[scope] = position + 1
+        if name.type in self.spec.identifiers:
+            d = self._bind(self.w.name(name), "parameter", name, scope, values)
+            d.index = position
+        else:
+            for n in _names_in(self.spec, name):
+                self._bind(self.w.name(n), "parameter", n, scope, [])
+
+    def _target(self, node: Node, value: Node | None, scope: int, values: list[str]) -> None:
+        """An assignment target that is no plain name: a receiver member, or a pattern."""
+        written = self.w.expr(node)
+        if written.startswith(RECEIVER + ".") and written.count(".") == 1:
+            cls = self._enclosing_class(scope)
+            if cls >= 0:
+                last = last_name(self.spec, node)
+                d = self._bind(written[2:], "attribute", last, cls, values)
+                d.value_scope = self.out.scopes[scope].qualname
+            return
+        if node.type in self.spec.lists and value is not None and value.type in self.spec.lists:
+            names = [c for c in node.named_children if c.type not in self.spec.comment_types]
+            vals = [c for c in value.named_children if c.type not in self.spec.comment_types]
+            if len(names) == len(vals):
+                for n, v in zip(names, vals, strict=True):
+                    if n.type in self.spec.identifiers:
+                        self._bind(self.w.name(n), "local", n, scope, [self.w.expr(v)])
+                return
+        for n in _names_in(self.spec, node):
+            self._bind(self.w.name(n), "local", n, scope, [])
+
+    def _bind(
+        self, name: str, kind: str, site: Node, scope: int, values: list[str], mark: bool = True
+    ) -> GDef:
+        here = self.out.scopes[scope]
+        if kind == "local" and (
+            here.kind == "module" or here.kind in CLASS_KINDS or here.kind == "impl"
+        ):
+            kind = "variable"
+        line, col = site.start_point
+        d = GDef(
+            name,
+            kind,
+            scope,
+            here.qualname,
+            line + 1,
+            col,
+            values=[v for v in values if v != UNKNOWN],
+        )
+        self.out.defs.append(d)
+        if mark:
+            self.def_sites.add(site.start_byte)
+        return d
+
+    def _enclosing_class(self, scope: int) -> int:
+        while scope > 0:
+            if self.out.scopes[scope].kind in CLASS_KINDS | {"impl"}:
+                return scope
+            scope = self.out.scopes[scope].parent
+        return -1
+
+    def _return(self, caps: Captures) -> None:
+        value = _first(caps, "value")
+        if value is None:
+            return
+        scope = self.scope_at(value.start_byte)
+        while scope > 0 and self.out.scopes[scope].kind not in FUNCTION_KINDS | {"lambda"}:
+            scope = self.out.scopes[scope].parent
+        defn = self.out.scopes[scope].defn
+        text = self.w.expr(value)
+        if (
+            defn is not None
+            and text != UNKNOWN
+            and text not in defn.values
+            and len(defn.values) < 8
+        ):
+            defn.values.append(text)
+
+    # -- imports -----------------------------------------------------------------------------
+    def _imports(self) -> None:
+        for _, caps in self.engine.matches("imports", self.root):
+            stmt = _first(caps, "import")
+            source = _first(caps, "source")
+            if stmt is None or source is None or self.in_error(stmt.start_byte):
+                continue
+            name, alias = _first(caps, "name"), _first(caps, "alias")
+            local = alias or _first(caps, "default") or _first(caps, "namespace")
+            imp = GImport(
+                self.w.text(source),
+                self.w.text(name) if name is not None else "",
+                self.w.text(local) if local is not None else "",
+                wildcard="wildcard" in caps,
+                default="default" in caps,
+                namespace="namespace" in caps,
+                line=stmt.start_point[0] + 1,
+                scope=self.out.scopes[self.scope_at(stmt.start_byte)].qualname,
+                node=source,
+                name_node=name if name is not None else last_name(self.spec, source),
+                scope_index=self.scope_at(stmt.start_byte),
+            )
+            self.out.imports.append(imp)
+            for n in (name, alias, local):
+                if n is not None:
+                    self.def_sites.add(n.start_byte)
+
+    # -- uses --------------------------------------------------------------------------------
+    def _references(self) -> None:
+        caps = self.engine.captures("references", self.root)
+        skip = self.def_sites
+        skip.update(n.start_byte for n in caps.get("skip", ()))
+        members = caps.get("member", [])
+        skip.update(n.start_byte for n in members)
+        callees = {(n.start_byte, n.end_byte) for n in caps.get("callee", ())}
+        for node in caps.get("name", ()):
+            start = node.start_byte
+            if start in skip or self.in_error(start):
+                continue
+            self._ref(self.w.name(node), node, node, callees)
+        for node in members:
+            chain = node.parent
+            while chain is not None and chain.type in self.spec.transparent:
+                chain = chain.parent
+            if chain is None or self.in_error(node.start_byte):
+                continue
+            name = self._member_name(node, chain)
+            if name != UNKNOWN:
+                self._ref(name, node, chain, callees)
+
+    def _member_name(self, node: Node, chain: Node) -> str:
+        if chain.type in self.spec.method_calls:
+            obj_f = self.spec.method_calls[chain.type][0]
+            if self.w.name(node) == self.spec.ctor_method:
+                return self.w.expr(child(chain, obj_f))
+            return self.w.expr(chain, callee=True)
+        return self.w.expr(chain)
+
+    def _ref(self, name: str, node: Node, chain: Node, callees: set[tuple[int, int]]) -> None:
+        if name in (UNKNOWN, RECEIVER) or "?" in name:
+            return
+        key = (chain.start_byte, chain.end_byte)
+        own = (node.start_byte, node.end_byte)
+        owner = -1
+        if key in self.bases or own in self.bases:
+            kind = RelationKind.INHERITS
+            owner = self.bases.get(key, self.bases.get(own, -1))
+        elif key in callees or own in callees or chain.type in self.spec.method_calls:
+            kind = RelationKind.CALLS
+        else:
+            kind = RelationKind.REFERENCES
+        line, col = node.start_point
+        self.out.refs.append(GRef(name, kind, line + 1, col, self.scope_at(node.start_byte), owner))
+
+
+_BINDINGS = frozenset({"local", "field", "param", "self", "assign", "return", "default", "package"})
+
+
+def _first(caps: Captures, name: str) -> Node | None:
+    found = caps.get(name)
+    return found[0] if found else None
+
+
+def last_name(spec: LangSpec, node: Node) -> Node:
+    """The identifier a (possibly qualified or generic) name ends with, for positions."""
+    current = node
+    for _ in range(_MAX_PATTERN):
+        if current.type in spec.identifiers:
+            return current
+        if current.type in spec.members:
+            nxt = child(current, spec.members[current.type][1])
+        else:
+            nxt = next(
+                (c for c in current.named_children if c.type not in spec.comment_types), None
+            )
+        if nxt is None:
+            return current
+        current = nxt
+    return current
+
+
+def _names_in(spec: LangSpec, node: Node) -> list[Node]:
+    """Identifiers a pattern binds (destructuring), bounded and without recursion."""
+    out: list[Node] = []
+    stack = [node]
+    while stack and len(out) < _MAX_PATTERN:
+        n = stack.pop()
+        if n.type in spec.identifiers:
+            out.append(n)
+        elif n.type not in spec.members:
+            stack.extend(reversed(n.named_children))
+    return out

@@ -1,0 +1,151 @@
+"""What the generic tree-sitter extractor needs to know about a language besides its queries.
+
+The ``.scm`` files find the nodes (definitions, imports, uses); a :class:`LangSpec` says how
+expression nodes of the grammar read in the resolver's expression language
+(:mod:`extractors.code.expr`): which node types are names, member accesses, calls, ``new``,
+the receiver (``this``/``self``), and which only wrap another expression. Field specs are a
+field name, or a named-child position (``"0"``, ``"-1"``) for grammars without fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from extractors.code.expr import RECEIVER, SUPER, UNKNOWN
+
+_MAX_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class LangSpec:
+    """Grammar roles of one language (see the module docstring)."""
+
+    name: str
+    extensions: frozenset[str]
+    module_style: str  # path | package | dir | rust
+    import_style: str  # js | java | csharp | go | rust | c | ruby | php
+    identifiers: frozenset[str]
+    members: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    calls: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    method_calls: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    news: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    transparent: frozenset[str] = frozenset()
+    lists: frozenset[str] = frozenset()  # ``a, b := f(), g()`` sides
+    receiver_types: frozenset[str] = frozenset()
+    receiver_texts: frozenset[str] = frozenset()
+    super_types: frozenset[str] = frozenset()
+    super_texts: frozenset[str] = frozenset()
+    instance_vars: frozenset[str] = frozenset()  # Ruby ``@x``: a member of the receiver
+    ctor_method: str = ""  # Ruby ``X.new(...)`` makes an X
+    comment_types: frozenset[str] = frozenset({"comment"})
+    wrappers: frozenset[str] = frozenset()  # export/decorator nodes a doc comment precedes
+    strip_name: str = ""  # characters to strip from written names (PHP ``\\``)
+
+
+def child(node: Node, spec: str) -> Node | None:
+    """A child by field name or by named-child position (``"0"``, ``"-1"``)."""
+    if spec and (spec[0].isdigit() or spec[0] == "-"):
+        named = [c for c in node.named_children if "comment" not in c.type]
+        i = int(spec)
+        return named[i] if -len(named) <= i < len(named) else None
+    return node.child_by_field_name(spec)
+
+
+class ExprWriter:
+    """Writes expression nodes of one file in the resolver's expression language."""
+
+    def __init__(self, spec: LangSpec, src: bytes) -> None:
+        self.spec, self.src = spec, src
+
+    def text(self, node: Node) -> str:
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def name(self, node: Node) -> str:
+        raw = self.text(node)
+        return raw.strip(self.spec.strip_name) if self.spec.strip_name else raw
+
+    def expr(self, node: Node | None, depth: int = 0, callee: bool = False) -> str:
+        """``node`` as an expression; ``callee``: a method-call node without its call."""
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        spec, t = self.spec, node.type
+        if t in spec.receiver_types:
+            return RECEIVER
+        if t in spec.super_types:
+            return SUPER
+        if t in spec.identifiers:
+            written = self.name(node)
+            if written in spec.receiver_texts:
+                return RECEIVER
+            return SUPER if written in spec.super_texts else written
+        if t in spec.instance_vars:
+            return f"{RECEIVER}.{self.text(node)}"
+        if t in spec.members:
+            obj_f, name_f = spec.members[t]
+            obj, name = child(node, obj_f), child(node, name_f)
+            if name is None:
+                return UNKNOWN
+            last = self.expr(name, depth + 1)
+            if obj is None:
+                first = node.children[0] if node.child_count else None
+                if first is not None and first.type in spec.receiver_types | {"this"}:
+                    return f"{RECEIVER}.{last}"
+                return last
+            return f"{self.expr(obj, depth + 1)}.{last}"
+        if t in spec.method_calls:
+            return self._method_call(node, depth, callee)
+        if t in spec.calls:
+            fn_f, args_f = spec.calls[t]
+            return f"{self.expr(child(node, fn_f), depth + 1)}({self.args(node, args_f, depth)})"
+        if t in spec.news:
+            type_f, args_f = spec.news[t]
+            made = self.type_name(child(node, type_f), depth + 1)
+            return f"{made}({self.args(node, args_f, depth)})"
+        if t in spec.transparent:
+            inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
+            return self.expr(inner, depth + 1)
+        return UNKNOWN
+
+    def _method_call(self, node: Node, depth: int, callee: bool) -> str:
+        obj_f, name_f, args_f = self.spec.method_calls[node.type]
+        obj, name = child(node, obj_f), child(node, name_f)
+        if name is None:
+            return UNKNOWN
+        method = self.name(name)
+        if obj is not None and method == self.spec.ctor_method and not callee:
+            return f"{self.expr(obj, depth + 1)}({self.args(node, args_f, depth)})"
+        head = f"{self.expr(obj, depth + 1)}.{method}" if obj is not None else method
+        return head if callee else f"{head}({self.args(node, args_f, depth)})"
+
+    def args(self, node: Node, spec: str, depth: int) -> str:
+        args = child(node, spec) if spec else None
+        if args is None:
+            return ""
+        items = [
+            self.expr(a, depth + 1)
+            for a in args.named_children
+            if a.type not in self.spec.comment_types
+        ]
+        return ",".join(items)
+
+    def type_name(self, node: Node | None, depth: int = 0) -> str:
+        """A type as the name of its class (``List<Foo>`` → ``List``, ``*Foo`` → ``Foo``)."""
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        text = self.expr(node, depth)
+        if text != UNKNOWN:
+            return text
+        for c in node.named_children:  # generic and wrapped types: their first name
+            if c.type not in self.spec.comment_types:
+                return self.type_name(c, depth + 1)
+        return UNKNOWN
+
+    def instance_of(self, type_node: Node | None) -> list[str]:
+        """The value a declaration of this type holds: an instance of the named class."""
+        name = self.type_name(type_node)
+        if name == UNKNOWN or "(" in name:
+            return []
+        return [RECEIVER] if name == RECEIVER else [name + "()"]

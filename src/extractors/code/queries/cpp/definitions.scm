@@ -1,0 +1,41 @@
+; Definitions of C++: C's plus classes, namespaces, methods (in class or ``Type::name``),
+; constructors and fields.
+; inherits nothing: C's patterns are written out where C++ names differ.
+
+(function_definition
+  declarator: (function_declarator
+    declarator: [(identifier) (field_identifier) (qualified_identifier) (destructor_name)
+                 (operator_name)] @name
+    parameters: (_) @params)
+  body: (_) @body) @definition.function
+(function_definition
+  declarator: (_ (function_declarator
+    declarator: [(identifier) (field_identifier) (qualified_identifier)] @name
+    parameters: (_) @params))
+  body: (_) @body) @definition.function
+(field_declaration
+  declarator: (function_declarator
+    declarator: [(field_identifier) (identifier)] @name parameters: (_) @params)) @definition.method
+
+(class_specifier name: (_) @name body: (_) @body) @definition.class
+(struct_specifier name: (_) @name body: (_) @body) @definition.struct
+(union_specifier name: (_) @name body: (_) @body) @definition.union
+(enum_specifier name: (_) @name body: (_) @body) @definition.enum
+(namespace_definition name: (_) @name body: (_) @body) @definition.namespace
+
+(class_specifier (base_class_clause (_) @base)) @heritage
+(struct_specifier (base_class_clause (_) @base)) @heritage
+
+(field_declaration type: (_) @type declarator: (field_identifier) @name) @field
+(enumerator name: (identifier) @name) @local
+(parameter_declaration type: (_) @type declarator: (identifier) @name) @param
+(parameter_declaration type: (_) @type declarator: (_ (identifier) @name)) @param
+(declaration type: (_) @type declarator: (identifier) @name) @local
+(declaration type: (_) @type declarator: (init_declarator declarator: (identifier) @name)) @local
+(declaration type: (_) @type declarator: (init_declarator declarator: (_ (identifier) @name)))
+  @local
+(alias_declaration name: (_) @name type: (_) @value) @local
+(type_definition type: (_) @value declarator: (type_identifier) @name) @local
+(for_range_loop declarator: (identifier) @name) @local
+
+(return_statement (_) @value) @return

@@ -1,0 +1,47 @@
+; Definitions of C#: namespaces, types, methods, constructors, properties, fields, locals.
+
+(class_declaration name: (identifier) @name body: (_) @body) @definition.class
+(interface_declaration name: (identifier) @name body: (_) @body) @definition.interface
+(struct_declaration name: (identifier) @name body: (_) @body) @definition.struct
+(enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
+(record_declaration name: (identifier) @name) @definition.record
+
+(class_declaration (base_list (_) @base)) @heritage
+(interface_declaration (base_list (_) @base)) @heritage
+(struct_declaration (base_list (_) @base)) @heritage
+(record_declaration (base_list (_) @base)) @heritage
+
+(method_declaration
+  returns: (_) @returns
+  name: (identifier) @name
+  parameters: (parameter_list) @params
+  body: (_)? @body) @definition.method
+
+(constructor_declaration
+  name: (identifier) @name
+  parameters: (parameter_list) @params
+  body: (_)? @body) @definition.constructor
+
+(local_function_statement
+  name: (identifier) @name
+  parameters: (parameter_list) @params
+  body: (_)? @body) @definition.function
+
+(lambda_expression) @definition.lambda
+
+(field_declaration (variable_declaration type: (_) @type
+  (variable_declarator name: (identifier) @name (_)? @value))) @field
+(property_declaration type: (_) @type name: (identifier) @name) @field
+(local_declaration_statement (variable_declaration type: (_) @type
+  (variable_declarator name: (identifier) @name (_)? @value))) @local
+(parameter type: (_)? @type name: (identifier) @name) @param
+(foreach_statement type: (_) @type left: (identifier) @name) @local
+(catch_declaration type: (_) @type name: (identifier) @name) @local
+(enum_member_declaration name: (identifier) @name) @field
+
+(assignment_expression left: (member_access_expression) @target
+  right: (_) @value) @assign
+(return_statement (_) @value) @return
+(arrow_expression_clause (_) @value) @return
+(namespace_declaration name: (_) @name) @package
+(file_scoped_namespace_declaration name: (_) @name) @package

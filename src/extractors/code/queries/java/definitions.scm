@@ -1,0 +1,45 @@
+; Definitions of Java: types, methods and constructors, fields, locals, parameters, returns.
+
+(class_declaration name: (identifier) @name body: (_) @body) @definition.class
+(interface_declaration name: (identifier) @name body: (_) @body) @definition.interface
+(enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
+(record_declaration name: (identifier) @name body: (_) @body) @definition.record
+(annotation_type_declaration name: (identifier) @name body: (_) @body) @definition.interface
+
+(class_declaration superclass: (superclass (_) @base)) @heritage
+(class_declaration interfaces: (super_interfaces (type_list (_) @base))) @heritage
+(interface_declaration (extends_interfaces (type_list (_) @base))) @heritage
+(enum_declaration interfaces: (super_interfaces (type_list (_) @base))) @heritage
+(record_declaration interfaces: (super_interfaces (type_list (_) @base))) @heritage
+
+(method_declaration
+  type: (_) @returns
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  body: (block)? @body) @definition.method
+
+(constructor_declaration
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  body: (constructor_body) @body) @definition.constructor
+
+(lambda_expression) @definition.lambda
+
+(field_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @name
+  value: (_)? @value)) @field
+(local_variable_declaration type: (_) @type declarator: (variable_declarator
+  name: (identifier) @name value: (_)? @value)) @local
+(formal_parameter type: (_) @type name: (identifier) @name) @param
+(spread_parameter (variable_declarator name: (identifier) @name)) @param
+(catch_formal_parameter (catch_type (_) @type) name: (identifier) @name) @local
+(enhanced_for_statement type: (_) @type name: (identifier) @name) @local
+(resource type: (_) @type name: (identifier) @name value: (_) @value) @local
+(lambda_expression parameters: (identifier) @name) @param
+(inferred_parameters (identifier) @name) @param
+(enum_constant name: (identifier) @name) @field
+(record_declaration parameters: (formal_parameters (formal_parameter type: (_) @type
+  name: (identifier) @name))) @field
+
+(assignment_expression left: (field_access object: (this)) @target right: (_) @value) @assign
+(return_statement (_) @value) @return
+(package_declaration (_) @name) @package

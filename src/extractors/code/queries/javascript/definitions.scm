@@ -1,0 +1,54 @@
+; Definitions of JavaScript: classes, functions, methods, bindings and returns.
+; The primary capture names what each pattern is; generic_syntax.py reads the others.
+
+(class_declaration
+  name: (_) @name
+  (class_heritage (_) @base)?
+  body: (class_body) @body) @definition.class
+
+(class
+  name: (_) @name
+  (class_heritage (_) @base)?
+  body: (class_body) @body) @definition.class
+
+(function_declaration
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  body: (statement_block) @body) @definition.function
+
+(generator_function_declaration
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  body: (statement_block) @body) @definition.function
+
+(method_definition
+  name: (_) @name
+  parameters: (formal_parameters) @params
+  body: (statement_block) @body) @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: [(arrow_function parameters: (_) @params) (function_expression parameters: (_) @params)] @body
+  ) @definition.function
+
+(arrow_function) @definition.lambda
+(function_expression) @definition.lambda
+
+(variable_declarator name: (_) @name value: (_)? @value) @local
+(formal_parameters (identifier) @name) @param
+(formal_parameters (assignment_pattern left: (identifier) @name)) @param
+(formal_parameters (rest_pattern (identifier) @name)) @param
+(formal_parameters [(object_pattern) (array_pattern)] @name) @param
+(arrow_function parameter: (identifier) @name) @param
+(catch_clause parameter: (identifier) @name) @local
+(for_in_statement left: (identifier) @name) @local
+(field_definition property: (property_identifier) @name value: (_)? @value) @field
+
+(assignment_expression
+  left: (member_expression object: (this)) @target
+  right: (_) @value) @assign
+
+(return_statement (_) @value) @return
+
+(export_statement "default" value: (_) @value) @default
+(export_statement "default" declaration: (_ name: (_) @value)) @default

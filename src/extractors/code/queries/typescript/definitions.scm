@@ -1,0 +1,72 @@
+; Definitions of TypeScript: JavaScript's plus interfaces, enums, abstract classes,
+; namespaces, signatures and typed parameters.
+
+[(class_declaration name: (_) @name body: (class_body) @body)
+ (abstract_class_declaration name: (_) @name body: (class_body) @body)
+ (class name: (_) @name body: (class_body) @body)] @definition.class
+
+[(class_declaration (class_heritage (extends_clause value: (_) @base)))
+ (abstract_class_declaration (class_heritage (extends_clause value: (_) @base)))
+ (class (class_heritage (extends_clause value: (_) @base)))] @heritage
+[(class_declaration (class_heritage (implements_clause (_) @base)))
+ (abstract_class_declaration (class_heritage (implements_clause (_) @base)))
+ (class (class_heritage (implements_clause (_) @base)))] @heritage
+
+(interface_declaration
+  name: (_) @name
+  (extends_type_clause (_) @base)?
+  body: (_) @body) @definition.interface
+
+(enum_declaration name: (_) @name body: (_) @body) @definition.enum
+(internal_module name: (_) @name body: (_) @body) @definition.namespace
+(enum_assignment name: (_) @name) @field
+(enum_body (property_identifier) @name) @field
+
+(function_declaration
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  return_type: (type_annotation (_) @returns)?
+  body: (statement_block) @body) @definition.function
+
+(function_signature
+  name: (identifier) @name
+  parameters: (formal_parameters) @params
+  return_type: (type_annotation (_) @returns)?) @definition.function
+
+(method_definition
+  name: (_) @name
+  parameters: (formal_parameters) @params
+  return_type: (type_annotation (_) @returns)?
+  body: (statement_block) @body) @definition.method
+
+[(method_signature name: (_) @name parameters: (formal_parameters) @params
+   return_type: (type_annotation (_) @returns)?)
+ (abstract_method_signature name: (_) @name parameters: (formal_parameters) @params
+   return_type: (type_annotation (_) @returns)?)] @definition.method
+
+(variable_declarator
+  name: (identifier) @name
+  value: [(arrow_function parameters: (_) @params) (function_expression parameters: (_) @params)] @body
+  ) @definition.function
+
+(arrow_function) @definition.lambda
+(function_expression) @definition.lambda
+
+(variable_declarator name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @local
+(required_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
+(optional_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
+(arrow_function parameter: (identifier) @name) @param
+(catch_clause parameter: (identifier) @name) @local
+(for_in_statement left: (identifier) @name) @local
+(public_field_definition name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @field
+(property_signature name: (_) @name type: (type_annotation (_) @type)?) @field
+(type_alias_declaration name: (_) @name value: (_) @value) @local
+
+(assignment_expression
+  left: (member_expression object: (this)) @target
+  right: (_) @value) @assign
+
+(return_statement (_) @value) @return
+
+(export_statement "default" value: (_) @value) @default
+(export_statement "default" declaration: (_ name: (_) @value)) @default

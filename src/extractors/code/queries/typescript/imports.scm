@@ -1,0 +1,28 @@
+; Imports of JavaScript (ES modules, re-exports and CommonJS require): one match per name.
+
+(import_statement
+  (import_clause (named_imports (import_specifier name: (_) @name alias: (_)? @alias)))
+  source: (string) @source) @import
+
+(import_statement
+  (import_clause (identifier) @default)
+  source: (string) @source) @import
+
+(import_statement
+  (import_clause (namespace_import (identifier) @namespace))
+  source: (string) @source) @import
+
+(import_statement . source: (string) @source .) @import
+
+(export_statement
+  (export_clause (export_specifier name: (_) @name alias: (_)? @alias))
+  source: (string) @source) @import
+
+(export_statement "*" @wildcard source: (string) @source) @import
+
+(variable_declarator
+  name: (identifier) @namespace
+  value: (call_expression
+    function: (identifier) @_require
+    arguments: (arguments . (string) @source .))
+  (#eq? @_require "require")) @import
