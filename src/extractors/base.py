@@ -23,7 +23,7 @@ Extractors do no I/O to stores. A plugin::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -153,8 +153,13 @@ class FileExtractor(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RepoContext:
+    """A repository to extract. ``file_extractor`` maps a path to the file extractor the code
+    stage uses for it (the registry's ``for_path``), so history extractors can parse old
+    versions of a file the same way; None when no file extractors are known."""
+
     repo: str
     root: Path
+    file_extractor: Callable[[str], FileExtractor | None] | None = None
 
 
 @dataclass(slots=True)

@@ -24,8 +24,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 HEADER_MARK = b"\x1eC"
-FIELDS = ("sha", "parents", "an", "ae", "at", "cn", "ce", "ct", "message")
-LOG_FORMAT = "%x1eC" + "%x00".join(("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B"))
+# ``%aN``/``%aE`` are the author after ``.mailmap``; ``%an``/``%ae`` as recorded (an alias).
+FIELDS = ("sha", "parents", "an", "ae", "amn", "ame", "at", "cn", "ce", "ct", "message")
+LOG_FORMAT = "%x1eC" + "%x00".join(
+    ("%H", "%P", "%an", "%ae", "%aN", "%aE", "%aI", "%cn", "%ce", "%cI", "%B")
+)
 MESSAGE_LIMIT = 10_000
 
 _NUMSTAT = re.compile(rb"^(\d+|-)\t(\d+|-)\t")
@@ -33,7 +36,8 @@ _NUMSTAT = re.compile(rb"^(\d+|-)\t(\d+|-)\t")
 
 @dataclass(frozen=True, slots=True)
 class FileChange:
-    """One file a commit touched: status letter A/M/D/R/C/T, line counts, rename source."""
+    """One file a commit touched: status letter A/M/D/R/C/T, line counts, rename source and
+    git's similarity score (0-100) for renames and copies."""
 
     path: str
     change: str
@@ -41,6 +45,7 @@ class FileChange:
     added: int = 0
     removed: int = 0
     binary: bool = False
+    similarity: int = 100
 
 
 @dataclass(slots=True)
@@ -55,6 +60,8 @@ class RawCommit:
     committer_time: str
     message: str
     changes: list[FileChange] = field(default_factory=list)
+    mailmap_name: str = ""
+    mailmap_email: str = ""
 
     @property
     def summary(self) -> str:
@@ -84,7 +91,7 @@ class _CommitBuilder:
     """Collects one commit's raw and numstat entries and joins them by path."""
 
     def __init__(self, fields: list[bytes]) -> None:
-        sha, parents, an, ae, at, cn, ce, ct, message = fields
+        sha, parents, an, ae, amn, ame, at, cn, ce, ct, message = fields
         self.commit = RawCommit(
             sha=_text(sha).strip(),
             parents=_text(parents).split(),
@@ -95,15 +102,17 @@ class _CommitBuilder:
             committer_email=_text(ce),
             committer_time=_text(ct),
             message=_text(message).strip()[:MESSAGE_LIMIT],
+            mailmap_name=_text(amn),
+            mailmap_email=_text(ame),
         )
-        self._status: dict[bytes, tuple[str, bytes | None]] = {}
+        self._status: dict[bytes, tuple[str, int, bytes | None]] = {}
         self._order: list[bytes] = []
         self._stats: dict[bytes, tuple[int, int, bool]] = {}
 
-    def add_raw(self, letter: str, old: bytes | None, new: bytes) -> None:
+    def add_raw(self, letter: str, score: int, old: bytes | None, new: bytes) -> None:
         if new not in self._status:
             self._order.append(new)
-        self._status[new] = (letter, old)
+        self._status[new] = (letter, score, old)
 
     def add_stat(self, added: bytes, removed: bytes, new: bytes) -> None:
         binary = added == b"-" or removed == b"-"
@@ -111,12 +120,19 @@ class _CommitBuilder:
 
     def finish(self) -> RawCommit:
         for new in self._order:
-            letter, old = self._status[new]
+            letter, score, old = self._status[new]
             added, removed, binary = self._stats.get(new, (0, 0, False))
-            self.commit.changes.append(FileChange(
-                path=_path(new), change=letter, old_path=_path(old) if old is not None else None,
-                added=added, removed=removed, binary=binary,
-            ))
+            self.commit.changes.append(
+                FileChange(
+                    path=_path(new),
+                    change=letter,
+                    old_path=_path(old) if old is not None else None,
+                    added=added,
+                    removed=removed,
+                    binary=binary,
+                    similarity=score,
+                )
+            )
         return self.commit
 
 
@@ -133,21 +149,22 @@ def parse_log(tokens: Iterable[bytes]) -> Iterator[RawCommit]:
             if builder is not None:
                 yield builder.finish()
             rest = [next(it, b"") for _ in range(len(FIELDS) - 1)]
-            builder = _CommitBuilder([token[len(HEADER_MARK):], *rest])
+            builder = _CommitBuilder([token[len(HEADER_MARK) :], *rest])
             continue
         if builder is None:
             continue  # nothing precedes the first header in practice; ignore noise
         token = token.lstrip(b"\n")
         if token.startswith(b":"):
-            status = token[token.rfind(b" ") + 1:]
+            status = token[token.rfind(b" ") + 1 :]
             letter = _text(status[:1]) or "M"
+            score = int(status[1:]) if status[1:].isdigit() else 100
             if letter in ("R", "C"):
                 old = next(it, b"")
-                builder.add_raw(letter, old, next(it, b""))
+                builder.add_raw(letter, score, old, next(it, b""))
             else:
-                builder.add_raw(letter, None, next(it, b""))
+                builder.add_raw(letter, score, None, next(it, b""))
         elif (m := _NUMSTAT.match(token)) is not None:
-            tail = token[m.end():]
+            tail = token[m.end() :]
             if not tail:  # rename/copy: old and new path follow as their own tokens
                 next(it, b"")
                 tail = next(it, b"")

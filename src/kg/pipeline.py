@@ -32,6 +32,7 @@ from extractors.base import (
     SymbolTable,
 )
 from extractors.registry import ExtractorRegistry
+from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
 from kg.model import (
@@ -387,13 +388,23 @@ class Indexer:
             report.notes.append(f"{root} is not a git repository: indexed code without history")
             return []
         deltas: list[GraphDelta] = []
-        ctx = RepoContext(repo=repo, root=root)
+        ctx = RepoContext(repo=repo, root=root, file_extractor=self._registry.for_path)
+        commits: list[str] = []
         for extractor in self._registry.repo_extractors():
-            deltas += await self._run_repo_extractor(extractor, ctx, report)
+            deltas += await self._run_repo_extractor(extractor, ctx, report, commits)
+        if commits:
+            # Facts derived from the new history (co-change, links to discussions), each a
+            # batch computed from the store: their cost grows with what the commits touched.
+            for batch in await derive_after_commits(self._store, repo, commits):
+                deltas.append(await self._apply(batch, report))
         return deltas
 
     async def _run_repo_extractor(
-        self, extractor: RepoExtractor, ctx: RepoContext, report: IndexReport
+        self,
+        extractor: RepoExtractor,
+        ctx: RepoContext,
+        report: IndexReport,
+        commits: list[str] | None = None,
     ) -> list[GraphDelta]:
         ok, why = await asyncio.to_thread(extractor.applies, ctx)
         if not ok:
@@ -408,7 +419,10 @@ class Indexer:
                 report.notes.append(item.note)
             if item.state is not None:
                 item.batch.state[key] = item.state
-            report.commits += sum(1 for e in item.batch.entities if e.kind is EntityKind.COMMIT)
+            new = [e.key for e in item.batch.entities if e.kind is EntityKind.COMMIT]
+            report.commits += len(new)
+            if commits is not None:
+                commits += new
             deltas.append(await self._apply(item.batch, report))
             self._progress(extractor.name, report.commits, 0)
         return deltas

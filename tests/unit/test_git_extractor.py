@@ -112,7 +112,7 @@ def test_linear_history(repo: GitRepo) -> None:
 
     batches = run(repo.root)
     assert GitExtractor().applies(ctx_of(repo)) == (True, "")
-    assert [b.state for b in batches] == [third]
+    assert [b.state for b in batches] == [None, third]  # people first, then commits
     shas = [c.key for c in commits(batches)]
     assert shas == [first, second, third]
 
@@ -147,13 +147,13 @@ def test_linear_history(repo: GitRepo) -> None:
     ]
     assert all(r.provenance == "git:log" and r.valid.from_commit for r in parent_of)
 
-    docs = batches[0].batch.documents
+    docs = batches[1].batch.documents
     assert len(docs) == 3
     assert all(d.vector == "text" for d in docs)
     assert docs[0].text == "Add a\n\nLonger body\nover two lines."
     assert docs[0].payload["kind"] == "commit"
     assert docs[0].payload["author"] == "Ada Lovelace"
-    assert batches[0].batch.replace_scopes == {commit_scope(REPO, s) for s in shas}
+    assert batches[1].batch.replace_scopes == {commit_scope(REPO, s) for s in shas}
 
 
 def test_rename_keeps_old_path(repo: GitRepo) -> None:
@@ -266,7 +266,7 @@ def test_resume_yields_only_new_commits(repo: GitRepo) -> None:
     repo.commit("one", {"a": "1"})
     repo.commit("two", {"a": "2"})
     state = run(repo.root)[-1].state
-    assert run(repo.root, state) == []  # nothing new
+    assert commits(run(repo.root, state)) == []  # nothing new
     new = [repo.commit("three", {"a": "3"}), repo.commit("four", {"a": "4"})]
     resumed = run(repo.root, state)
     assert [c.key for c in commits(resumed)] == new
@@ -277,9 +277,9 @@ def test_resume_yields_only_new_commits(repo: GitRepo) -> None:
 def test_batches_carry_resume_state(repo: GitRepo) -> None:
     shas = [repo.commit(f"c{i}", {"f": str(i)}) for i in range(5)]
     batches = run(repo.root, batch_size=2)
-    assert [len(commits([b])) for b in batches] == [2, 2, 1]
-    assert [b.state for b in batches] == [shas[1], shas[3], shas[4]]
-    resumed = run(repo.root, batches[0].state, batch_size=2)
+    assert [len(commits([b])) for b in batches] == [0, 2, 2, 1]
+    assert [b.state for b in batches] == [None, shas[1], shas[3], shas[4]]
+    resumed = run(repo.root, batches[1].state, batch_size=2)
     assert [c.key for c in commits(resumed)] == shas[2:]
 
 
@@ -359,6 +359,7 @@ def test_consumer_may_stop_early(repo: GitRepo) -> None:
     for i in range(4):
         repo.commit(f"c{i}", {"a": str(i)})
     gen = GitExtractor(batch_size=1).extract_repo(ctx_of(repo), None)
+    next(gen)  # the people
     first = next(gen)
     gen.close()  # kills git; must not hang or raise
     assert len(commits([first])) == 1
