@@ -106,6 +106,7 @@ class KafkaBus:
         self._last_sent: dict[TopicPartition, asyncio.Future[int]] = {}
         self._partition_count: dict[str, int] = {}
         self._wanted = _Wanted()
+        self._extending = _Wanted()  # what the consumer loop is assigning right now
         self._wake = asyncio.Event()
         self._wildcard_since: float | None = None
         self._closed = False
@@ -154,7 +155,7 @@ class KafkaBus:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        for waiter in self._wanted.waiters:
+        for waiter in self._wanted.waiters + self._extending.waiters:
             if not waiter.done():
                 waiter.cancel()
         await self._shutdown_clients()
@@ -181,8 +182,9 @@ class KafkaBus:
             await self.ensure_topics([topic])
         if topic not in self._assigned and self._wants(event.type):
             self._request(topic, from_subscribe=True)
-        if self._wanted.waiters:
-            await asyncio.gather(*self._wanted.waiters)
+        pending = self._wanted.waiters + self._extending.waiters
+        if pending:  # subscriptions made before this publish must be in place first
+            await asyncio.gather(*pending)
         partition = await self.partition_for(topic, event.repo)
         sent = await self._producer.send(
             topic, event.model_dump_json().encode(), key=event.repo.encode(), partition=partition
@@ -298,6 +300,7 @@ class KafkaBus:
 
     async def _extend_assignment(self, consumer: AIOKafkaConsumer) -> None:
         wanted, self._wanted = self._wanted, _Wanted()
+        self._extending = wanted
         try:
             await self.ensure_topics(list(wanted.topics))
             added: list[TopicPartition] = []
@@ -315,8 +318,10 @@ class KafkaBus:
             log.warning("could not assign %s (%s); will retry", sorted(wanted.topics), exc)
             self._wanted.topics.update(wanted.topics)
             self._wanted.waiters += wanted.waiters
+            self._extending = _Wanted()
             await asyncio.sleep(0.2)
             return
+        self._extending = _Wanted()
         for waiter in wanted.waiters:
             if not waiter.done():
                 waiter.set_result(None)
