@@ -27,7 +27,9 @@ from kg.events.kafka import KafkaBus
 from kg.events.memory import InProcessBus
 from kg.events.schema import is_source_event
 from kg.events.source import EventSource, SubscriptionSource
+from kg.feedback import FeedbackLog
 from kg.pipeline import Indexer, Progress
+from kg.ranking import GraphAwareSearcher
 from kg.service import GraphService
 from kg.settings import Settings
 from kg.stores.base import GraphStore
@@ -64,10 +66,14 @@ class Runtime:
             progress=progress,
         )
 
-    def searcher(self) -> HybridSearcher | None:
+    def searcher(self) -> GraphAwareSearcher | None:
+        """Hybrid search re-ranked with graph signals (centrality, recency, feedback)."""
         if self.index is None:
             return None
-        return HybridSearcher(self.index, self.embedder, self.sparse)
+        hybrid = HybridSearcher(self.index, self.embedder, self.sparse)
+        return GraphAwareSearcher(
+            hybrid, self.store, feedback=FeedbackLog(self.store), bus=self.bus
+        )
 
     def service(self) -> GraphService:
         return GraphService(self.store, self.searcher(), self.bus)
