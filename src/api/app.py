@@ -26,12 +26,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import authorized_headers, authorized_params
 from api.context import ApiContext, make_context
 from api.graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_html
+from api.http import GRAPHQL_RESPONSE, SubResponse, request_error_status
 from api.schema import build_schema
 from api.ws import TransportWSHandler
 from kg.errors import ConfigError
@@ -61,6 +64,8 @@ class GraphQLView(GraphQL[ApiContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ApiContext:
+        if isinstance(response, SubResponse):
+            request.state.kg_sub_response = response  # process_result has only the request
         service = getattr(request.app.state, "kg_service", None)
         if not isinstance(service, GraphService):
             raise ConfigError("the API has no GraphService yet: the app's lifespan did not run")
@@ -79,6 +84,35 @@ class GraphQLView(GraphQL[ApiContext, None]):
             context.authorized = True
         unset: UnsetType = UNSET  # an ack without a payload
         return unset
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        if isinstance(request, Request):
+            return SubResponse(request)
+        return await super().get_sub_response(request)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        sub = getattr(request.state, "kg_sub_response", None)
+        request_error = isinstance(result, PreExecutionError)
+        if request_error and isinstance(sub, SubResponse) and sub.graphql_response:
+            data.pop("data", None)  # a request error has no data entry
+            codes = [(e.extensions or {}).get("code") for e in result.errors or []]
+            sub.request_error_status = request_error_status(codes)
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(sub_response, SubResponse) and sub_response.graphql_response:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if sub_response.request_error_status is not None:
+                response.status_code = sub_response.request_error_status
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(_page(request.scope.get("root_path", "")))

@@ -53,6 +53,8 @@ class OperationSpan(SchemaExtension):
         with tracer.start_as_current_span("graphql.operation") as span:
             span.set_attribute("graphql.operation.name", ctx.operation_name or "")
             yield
-            op_type = getattr(ctx, "operation_type", None)
-            if op_type is not None:
-                span.set_attribute("graphql.operation.type", str(op_type.value))
+            try:
+                op_type = ctx.operation_type
+            except RuntimeError:  # the document did not parse: there is no operation
+                return
+            span.set_attribute("graphql.operation.type", str(op_type.value))

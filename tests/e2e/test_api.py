@@ -13,201 +13,41 @@ import contextlib
 import hashlib
 import json
 import logging
-import socket
 import subprocess
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
+from api_support import (
+    SETTINGS,
+    InstrumentedStore,
+    data_of,
+    delta_event,
+    gql_post,
+    http_client,
+    publish_until,
+    running_server,
+)
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
-from starlette.applications import Starlette
 
 from api.app import create_app, create_lifespan_app
-from embeddings.base import Embedder
-from embeddings.factory import open_embedder
-from embeddings.hybrid import HybridSearcher
-from embeddings.index.edge import EdgeVectorIndex
-from embeddings.sparse import SparseEncoder
-from kg.embedding_stage import EmbeddingStage
-from kg.events.base import Event, EventBus
-from kg.events.memory import InProcessBus
-from kg.model import (
-    Batch,
-    Direction,
-    Document,
-    Entity,
-    EntityKind,
-    GraphDelta,
-    Neighbor,
-    Reached,
-    Relation,
-    RelationKind,
-    entity_id,
-)
+from kg.events.base import EventBus
+from kg.model import Batch, Entity, EntityKind, entity_id
 from kg.runtime import open_runtime
-from kg.service import GraphService, Searcher
+from kg.service import GraphService
 from kg.settings import Settings
-from kg.stores.base import EntityQuery, GraphStore
+from kg.stores.base import GraphStore
 
 if TYPE_CHECKING:
     from conftest import Demo
 
-REPO = "demo"  # the demo graph of conftest.py: repository name and generated function count
-GEN_FUNCTIONS = 100
-
-SETTINGS = Settings(_env_file=None, cors_origins=["http://ide.example"])
-
-
-class InstrumentedStore:
-    """The real store, with every call counted (and chosen methods made to fail)."""
-
-    def __init__(self, inner: GraphStore, fail: Sequence[str] = ()) -> None:
-        self.inner = inner
-        self.calls: Counter[str] = Counter()
-        self.fail = set(fail)
-
-    def _hit(self, name: str) -> None:
-        self.calls[name] += 1
-        if name in self.fail:
-            raise RuntimeError(f"disk I/O error at /secret/{name}.db")
-
-    async def start(self) -> None:
-        await self.inner.start()
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    async def apply(self, batch: Batch) -> GraphDelta:
-        self._hit("apply")
-        return await self.inner.apply(batch)
-
-    async def get(self, ids: Sequence[str]) -> list[Entity | None]:
-        self._hit("get")
-        return await self.inner.get(ids)
-
-    async def find(self, query: EntityQuery) -> list[Entity]:
-        self._hit("find")
-        return await self.inner.find(query)
-
-    async def count(self, query: EntityQuery) -> int:
-        self._hit("count")
-        return await self.inner.count(query)
-
-    async def neighbors(
-        self, ids: Sequence[str], kinds: Sequence[RelationKind] | None, direction: Direction
-    ) -> dict[str, list[Neighbor]]:
-        self._hit("neighbors")
-        return await self.inner.neighbors(ids, kinds, direction)
-
-    async def traverse(
-        self,
-        start: Sequence[str],
-        kinds: Sequence[RelationKind],
-        direction: Direction,
-        depth: int,
-        limit: int = 1000,
-    ) -> list[Reached]:
-        self._hit("traverse")
-        return await self.inner.traverse(start, kinds, direction, depth, limit)
-
-    async def relations(
-        self, repo: str, kinds: Sequence[RelationKind] | None = None
-    ) -> list[Relation]:
-        self._hit("relations")
-        return await self.inner.relations(repo, kinds)
-
-    async def get_state(self, repo: str, key: str) -> str | None:
-        return await self.inner.get_state(repo, key)
-
-    async def states(self, repo: str, prefix: str) -> dict[str, str]:
-        return await self.inner.states(repo, prefix)
-
-    async def set_state(self, repo: str, key: str, value: str | None) -> None:
-        await self.inner.set_state(repo, key, value)
-
-    async def stats(self, repo: str | None = None) -> dict[str, int]:
-        self._hit("stats")
-        return await self.inner.stats(repo)
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    return open_embedder("all-MiniLM-L6-v2")
-
-
-@pytest.fixture
-async def bus() -> AsyncIterator[EventBus]:
-    b = InProcessBus()
-    await b.start()
-    yield b
-    await b.close()
-
-
-@pytest.fixture
-async def searcher(tmp_path: Path, embedder: Embedder, demo: Demo) -> AsyncIterator[HybridSearcher]:
-    index = EdgeVectorIndex(tmp_path / "vectors")
-    sparse = SparseEncoder()
-    stage = EmbeddingStage(index, embedder, sparse)
-    await stage.start()
-    ghost = Document(
-        entity_id=entity_id(EntityKind.FUNCTION, REPO, "gone.py::slug"),
-        repo=REPO,
-        kind=EntityKind.FUNCTION,
-        text="def slug(): url slug of a title (deleted function)",
-        payload={"path": "gone.py", "language": "python", "name": "slug"},
-    )
-    await stage.process([*demo.docs(), ghost], [])
-    yield HybridSearcher(index, embedder, sparse)
-    await index.close()
-
-
-@pytest.fixture
-def store(demo_store: GraphStore) -> InstrumentedStore:
-    return InstrumentedStore(demo_store)
-
-
-@contextlib.asynccontextmanager
-async def http_client(service: GraphService) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(SETTINGS, service))
-    async with httpx.AsyncClient(transport=transport, base_url="http://kg.test") as c:
-        yield c
-
-
-@pytest.fixture
-async def client(store: InstrumentedStore, bus: EventBus) -> AsyncIterator[httpx.AsyncClient]:
-    """The API without search (most tests: no model, no vector index needed)."""
-    async with http_client(GraphService(store, None, bus)) as c:
-        yield c
-
-
-@pytest.fixture
-async def search_client(
-    store: InstrumentedStore, searcher: Searcher, bus: EventBus
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with http_client(GraphService(store, searcher, bus)) as c:
-        yield c
-
-
-async def gql_post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    r = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-async def data_of(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await gql_post(client, query, **variables)
-    assert "errors" not in body, body["errors"]
-    data: dict[str, Any] = body["data"]
-    return data
-
+GEN_FUNCTIONS = 100  # conftest.GEN_FUNCTIONS: generated functions in gen.py
 
 # -- nodes ---------------------------------------------------------------------------------
 
@@ -232,7 +72,7 @@ async def test_node_resolves_a_function_with_its_fields(
     node = data["node"]
     assert node["__typename"] == "Function"
     assert node["id"] == demo.url.id
-    assert (node["name"], node["qualname"], node["repo"]) == ("url", "Page.url", REPO)
+    assert (node["name"], node["qualname"], node["repo"]) == ("url", "Page.url", demo.name)
     assert node["signature"] == "(self) -> str"
     assert node["span"] == {"startLine": 5, "endLine": 8}
     assert node["file"] == {"id": demo.files["pkg/app.py"].id, "path": "pkg/app.py"}
@@ -242,7 +82,7 @@ async def test_node_resolves_a_function_with_its_fields(
 async def test_nodes_keeps_order_and_nulls_and_rejects_malformed_ids(
     client: httpx.AsyncClient, demo: Demo
 ) -> None:
-    missing = entity_id(EntityKind.FUNCTION, REPO, "nowhere.py::f")
+    missing = entity_id(EntityKind.FUNCTION, demo.name, "nowhere.py::f")
     ids = [demo.files["gen.py"].id, missing, demo.commit.id, demo.ada.id]
     data = await data_of(
         client, "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }", ids=ids
@@ -279,8 +119,8 @@ async def test_commit_and_person_fields(client: httpx.AsyncClient, demo: Demo) -
 # -- connections ---------------------------------------------------------------------------
 
 FILES_PAGE = """
-query($first: Int!, $after: String, $prefix: String) {
-  repository(name: "demo") {
+query($repo: String!, $first: Int!, $after: String, $prefix: String) {
+  repository(name: $repo) {
     name root
     files(first: $first, after: $after, pathPrefix: $prefix) {
       totalCount
@@ -291,11 +131,13 @@ query($first: Int!, $after: String, $prefix: String) {
 }"""
 
 
-async def test_files_paginate_with_cursors_to_the_end(client: httpx.AsyncClient) -> None:
+async def test_files_paginate_with_cursors_to_the_end(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
     seen: list[str] = []
     after: str | None = None
     for _ in range(10):
-        data = await data_of(client, FILES_PAGE, first=3, after=after, prefix=None)
+        data = await data_of(client, FILES_PAGE, repo=demo.name, first=3, after=after, prefix=None)
         files = data["repository"]["files"]
         assert files["totalCount"] == 4
         seen += [e["node"]["path"] for e in files["edges"]]
@@ -305,29 +147,33 @@ async def test_files_paginate_with_cursors_to_the_end(client: httpx.AsyncClient)
         assert after == files["edges"][-1]["cursor"]
     assert sorted(seen) == ["gen.py", "pkg/app.py", "pkg/cli.py", "pkg/util.py"]
     assert len(seen) == len(set(seen))
-    data = await data_of(client, FILES_PAGE, first=10, after=None, prefix="pkg/")
+    data = await data_of(client, FILES_PAGE, repo=demo.name, first=10, after=None, prefix="pkg/")
     assert data["repository"]["root"] == "/x"
     assert data["repository"]["files"]["totalCount"] == 3
-    bad = await gql_post(client, FILES_PAGE, first=1, after="bm9wZQ==", prefix=None)
+    bad = await gql_post(client, FILES_PAGE, repo=demo.name, first=1, after="bm9wZQ==", prefix=None)
     assert "is not a cursor of this list" in bad["errors"][0]["message"]
 
 
 async def test_symbols_filter_by_kind_and_name(client: httpx.AsyncClient, demo: Demo) -> None:
-    q = """query($kinds: [SymbolKind!], $name: String, $after: String) {
-      repository(name: "demo") { symbols(first: 60, kinds: $kinds, name: $name, after: $after) {
+    q = """query($repo: String!, $kinds: [SymbolKind!], $name: String, $after: String) {
+      repository(name: $repo) { symbols(first: 60, kinds: $kinds, name: $name, after: $after) {
         totalCount edges { node { __typename id qualname } } pageInfo { hasNextPage endCursor } }
       } }"""
-    classes = (await data_of(client, q, kinds=["CLASS"]))["repository"]["symbols"]
-    assert classes["totalCount"] == 1
-    assert classes["edges"] == [
-        {"node": {"__typename": "Class", "id": demo.page.id, "qualname": "Page"}}
-    ]
-    named = (await data_of(client, q, name="url"))["repository"]["symbols"]
+    classes = (await data_of(client, q, repo=demo.name, kinds=["CLASS"]))["repository"]["symbols"]
+    assert classes["totalCount"] == 2
+    assert sorted(
+        (e["node"]["__typename"], e["node"]["id"], e["node"]["qualname"]) for e in classes["edges"]
+    ) == sorted([("Class", demo.page.id, "Page"), ("Class", demo.special.id, "SpecialPage")])
+    named = (await data_of(client, q, repo=demo.name, name="url"))["repository"]["symbols"]
     assert [e["node"]["qualname"] for e in named["edges"]] == ["Page.url"]
-    functions = (await data_of(client, q, kinds=["FUNCTION"]))["repository"]["symbols"]
+    functions = (await data_of(client, q, repo=demo.name, kinds=["FUNCTION"]))["repository"][
+        "symbols"
+    ]
     assert functions["totalCount"] == GEN_FUNCTIONS + 4
     assert functions["pageInfo"]["hasNextPage"]
-    rest = await data_of(client, q, kinds=["FUNCTION"], after=functions["pageInfo"]["endCursor"])
+    rest = await data_of(
+        client, q, repo=demo.name, kinds=["FUNCTION"], after=functions["pageInfo"]["endCursor"]
+    )
     page2 = rest["repository"]["symbols"]
     assert len(functions["edges"]) + len(page2["edges"]) == GEN_FUNCTIONS + 4
     assert not page2["pageInfo"]["hasNextPage"]
@@ -343,11 +189,11 @@ async def test_file_symbols_members_and_imports(client: httpx.AsyncClient, demo:
         importedBy { edges { node { __typename ... on Symbol { path } } } }
         repository { name } } } }"""
     f = (await data_of(client, q, id=demo.files["pkg/app.py"].id))["node"]
-    assert f["all"]["totalCount"] == 4
+    assert f["all"]["totalCount"] == 5
     assert f["all"]["edges"][0]["node"]["__typename"] == "Module"
     symbols = [e["node"] for e in f["symbols"]["edges"]]
-    assert [s["qualname"] for s in symbols] == ["Page", "Page.url", "Page.title"]  # source order
-    assert [s["definedIn"]["__typename"] for s in symbols] == ["Module", "Class", "Class"]
+    assert [s["qualname"] for s in symbols] == ["Page", "Page.url", "Page.title", "SpecialPage"]
+    assert [s["definedIn"]["__typename"] for s in symbols] == ["Module", "Class", "Class", "Module"]
     assert sorted(e["node"]["qualname"] for e in symbols[0]["members"]["edges"]) == [
         "Page.title",
         "Page.url",
@@ -364,7 +210,7 @@ async def test_file_symbols_members_and_imports(client: httpx.AsyncClient, demo:
         ],
     }
     assert f["importedBy"]["edges"] == [{"node": {"__typename": "Module", "path": "pkg/cli.py"}}]
-    assert f["repository"] == {"name": REPO}
+    assert f["repository"] == {"name": demo.name}
 
 
 # -- call graph ----------------------------------------------------------------------------
@@ -435,14 +281,16 @@ async def test_callers_paginate_and_callees_go_the_other_way(
 
 
 async def test_dataloaders_bound_store_calls_over_100_functions(
-    client: httpx.AsyncClient, store: InstrumentedStore
+    client: httpx.AsyncClient, store: InstrumentedStore, demo: Demo
 ) -> None:
-    q = """{ repository(name: "demo") { symbols(first: 200, kinds: [FUNCTION]) { edges { node {
+    q = """query($repo: String!) {
+      repository(name: $repo) { symbols(first: 110, kinds: [FUNCTION]) { edges { node {
         id file { path } definedIn { id }
-        ... on Function { callers(depth: 2) { totalCount } callees { edges { node { id } } } }
+        ... on Function {
+          callers(depth: 2) { totalCount } callees(first: 5) { edges { node { id } } } }
     } } } } }"""
     store.calls.clear()
-    data = await data_of(client, q)
+    data = await data_of(client, q, repo=demo.name)
     nodes = [e["node"] for e in data["repository"]["symbols"]["edges"]]
     assert len(nodes) == GEN_FUNCTIONS + 4
     assert all(n["file"] is not None and n["definedIn"] is not None for n in nodes)
@@ -450,21 +298,21 @@ async def test_dataloaders_bound_store_calls_over_100_functions(
         n for n in nodes if n["file"]["path"] == "gen.py" and n["callers"]["totalCount"] == 0
     )
     assert len(gen_last["callees"]["edges"]) == 2
-    # find: repository + 1 page; get: 1 batch of files;
+    # get: the repository, then 1 batch of files; find: 1 page;
     # neighbors: definers 1 + callers 2 levels + callees 1
-    assert store.calls == Counter({"find": 2, "get": 1, "neighbors": 4}), store.calls
+    assert store.calls == Counter({"find": 1, "get": 2, "neighbors": 4}), store.calls
 
-    files = """{ repository(name: "demo") { files { edges { node {
+    files = """query($repo: String!) { repository(name: $repo) { files { edges { node {
         symbols { totalCount } imports { totalCount } } } } } }"""
     store.calls.clear()
-    data = await data_of(client, files)
+    data = await data_of(client, files, repo=demo.name)
     assert (
         sum(e["node"]["symbols"]["totalCount"] for e in data["repository"]["files"]["edges"])
-        == GEN_FUNCTIONS + 4 + 1 + 4
+        == GEN_FUNCTIONS + 4 + 2 + 1 + 4  # functions, classes and CONFIG, Page's two, modules
     )
     # symbol walk: file -> module -> top level -> methods -> (none): 4;
     # imports: file -> module (CONTAINS) 1 + IMPORTS of both 1
-    assert store.calls == Counter({"find": 2, "neighbors": 6}), store.calls
+    assert store.calls == Counter({"find": 1, "get": 1, "neighbors": 6}), store.calls
 
 
 # -- search --------------------------------------------------------------------------------
@@ -526,22 +374,24 @@ async def test_query_depth_limit_rejects_deep_queries(client: httpx.AsyncClient)
     assert "exceeds maximum operation depth" in body["errors"][0]["message"]
 
 
-async def test_alias_limit_rejects_alias_floods(client: httpx.AsyncClient) -> None:
+async def test_alias_limit_rejects_alias_floods(client: httpx.AsyncClient, demo: Demo) -> None:
     fields = " ".join(f"a{i}: repositories {{ name }}" for i in range(SETTINGS.max_aliases + 1))
     body = await gql_post(client, f"{{ {fields} }}")
     assert body.get("data") is None
     assert "aliases found" in body["errors"][0]["message"]
     ok = " ".join(f"a{i}: repositories {{ name }}" for i in range(3))
-    assert (await data_of(client, f"{{ {ok} }}"))["a2"] == [{"name": REPO}]
+    assert {"name": demo.name} in (await data_of(client, f"{{ {ok} }}"))["a2"]
 
 
 async def test_internal_errors_are_masked_with_a_logged_correlation_id(
-    demo_store: GraphStore, bus: EventBus, caplog: pytest.LogCaptureFixture
+    demo_store: GraphStore, bus: EventBus, demo: Demo, caplog: pytest.LogCaptureFixture
 ) -> None:
     failing = InstrumentedStore(demo_store, fail=["stats"])
     async with http_client(GraphService(failing, None, bus)) as c:
         with caplog.at_level(logging.ERROR, logger="api.errors"):
-            body = await gql_post(c, '{ stats(repo: "demo") { kind count } }')
+            body = await gql_post(
+                c, "query($r: String) { stats(repo: $r) { kind count } }", r=demo.name
+            )
         error = body["errors"][0]
         assert "secret" not in json.dumps(body)
         ref = error["extensions"]["correlationId"]
@@ -557,16 +407,18 @@ async def test_internal_errors_are_masked_with_a_logged_correlation_id(
 # -- app: http, graphiql, cors ---------------------------------------------------------------
 
 
-async def test_get_queries_healthz_and_cors(client: httpx.AsyncClient) -> None:
+async def test_get_queries_healthz_and_cors(client: httpx.AsyncClient, demo: Demo) -> None:
     r = await client.get("/graphql", params={"query": "{ repositories { name } }"})
-    assert r.json() == {"data": {"repositories": [{"name": REPO}]}}
+    assert {"name": demo.name} in r.json()["data"]["repositories"]
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     r = await client.options(
         "/graphql",
         headers={"Origin": "http://ide.example", "Access-Control-Request-Method": "POST"},
     )
     assert r.headers["access-control-allow-origin"] == "http://ide.example"
-    stats = await data_of(client, '{ stats(repo: "demo") { kind count } }')
+    stats = await data_of(
+        client, "query($r: String) { stats(repo: $r) { kind count } }", r=demo.name
+    )
     counts = {s["kind"]: s["count"] for s in stats["stats"]}
     assert counts["Function"] == GEN_FUNCTIONS + 4
     assert counts["CALLS"] == 4 + 2 * GEN_FUNCTIONS - 1
@@ -605,48 +457,6 @@ async def test_graphiql_is_served_from_vendored_assets_only(client: httpx.AsyncC
 # -- subscriptions over a real server --------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def running_server(app: Starlette) -> AsyncIterator[int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(200):
-            if server.started:
-                break
-            await asyncio.sleep(0.02)
-        assert server.started
-        yield port
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-        sock.close()
-
-
-def delta_event(repo: str, fid: str) -> Event:
-    delta = GraphDelta(
-        repo=repo,
-        added=[fid],
-        updated=[],
-        removed=["Function:gone"],
-        relations_added=2,
-        kinds=["Function"],
-        paths=["pkg/new.py"],
-    )
-    return Event.of("graph.delta", repo=repo, payload=delta.model_dump())
-
-
-async def publish_until(bus: EventBus, done: asyncio.Future[Any], events: list[Event]) -> None:
-    """Publish until the client got something: the server subscribes to the bus only once
-    the operation starts, and events published before that are (by design) not replayed."""
-    while not done.done():
-        for e in events:
-            await bus.publish(e)
-        await asyncio.sleep(0.05)
-
-
 SUBSCRIPTION = """subscription($repo: String, $kinds: [String!]) {
   graphChanged(repo: $repo, kinds: $kinds) {
     repo added removed relationsAdded kinds paths addedCount removedCount } }"""
@@ -666,7 +476,7 @@ async def test_graph_changed_over_graphql_transport_ws(
 
             async def consume() -> None:
                 agen = session.subscribe(
-                    gql(SUBSCRIPTION), variable_values={"repo": REPO, "kinds": ["Function"]}
+                    gql(SUBSCRIPTION), variable_values={"repo": demo.name, "kinds": ["Function"]}
                 )
                 async for result in agen:
                     got.set_result(result)
@@ -676,21 +486,21 @@ async def test_graph_changed_over_graphql_transport_ws(
             other_repo = delta_event("other", "File:x")
             fid = demo.main.id
             await asyncio.wait_for(
-                publish_until(bus, got, [other_repo, delta_event(REPO, fid)]), 15
+                publish_until(bus, got, [other_repo, delta_event(demo.name, fid)]), 15
             )
             await consumer
             assert transport.subprotocol == "graphql-transport-ws"
 
             # queries over the same long-lived connection see the graph as it is now
-            new = Entity.make(EntityKind.FUNCTION, REPO, "pkg/new.py::fresh", name="fresh")
+            new = Entity.make(EntityKind.FUNCTION, demo.name, "pkg/new.py::fresh", name="fresh")
             node_q = gql("query($id: ID!) { node(id: $id) { id } }")
             before = await session.execute(node_q, variable_values={"id": new.id})
-            await demo_store.apply(Batch(repo=REPO, entities=[new]))
+            await demo_store.apply(Batch(repo=demo.name, entities=[new]))
             after = await session.execute(node_q, variable_values={"id": new.id})
             assert (before, after) == ({"node": None}, {"node": {"id": new.id}})
     change = got.result()["graphChanged"]
     assert change == {
-        "repo": REPO,
+        "repo": demo.name,
         "added": [fid],
         "removed": ["Function:gone"],
         "relationsAdded": 2,
@@ -728,7 +538,7 @@ async def test_graph_changed_over_legacy_graphql_ws_with_keep_alive(
                 {
                     "type": "start",
                     "id": "1",
-                    "payload": {"query": SUBSCRIPTION, "variables": {"repo": REPO}},
+                    "payload": {"query": SUBSCRIPTION, "variables": {"repo": demo.name}},
                 }
             )
         )
@@ -745,7 +555,7 @@ async def test_graph_changed_over_legacy_graphql_ws_with_keep_alive(
 
         reader = asyncio.create_task(read())
         await asyncio.sleep(0.5)  # long enough for a keep-alive or two
-        await asyncio.wait_for(publish_until(bus, got, [delta_event(REPO, demo.url.id)]), 15)
+        await asyncio.wait_for(publish_until(bus, got, [delta_event(demo.name, demo.url.id)]), 15)
         await reader
         await ws.send(json.dumps({"type": "stop", "id": "1"}))
     assert lifecycle == ["open", "close"]  # the app's lifespan owned the service
