@@ -326,6 +326,54 @@ async def _eval_search(
     return metrics.line()
 
 
+@app.command("ingest-discussions")
+def ingest_discussions_cmd(
+    path: Annotated[
+        Path | None, typer.Argument(help="REST export or webhook payload JSON file.")
+    ] = None,
+    github: Annotated[str | None, typer.Option(help="Fetch live from GitHub: OWNER/REPO.")] = None,
+    repo: Annotated[str, typer.Option(help="Repository name in the graph.")] = "",
+    token: Annotated[
+        str | None, typer.Option(envvar="GITHUB_TOKEN", help="GitHub token (optional).")
+    ] = None,
+) -> None:
+    """Ingest GitHub issues, pull requests, reviews and comments; link them to the code."""
+    if (path is None) == (github is None) or not repo:
+        console.print("[red]error:[/red] give --repo NAME and either PATH or --github OWNER/REPO")
+        raise typer.Exit(2)
+    settings = _settings()
+    _run(_ingest_discussions(settings, repo, path, github, token))
+
+
+async def _ingest_discussions(
+    settings: Settings, repo: str, path: Path | None, github: str | None, token: str | None
+) -> None:
+    import json
+
+    from extractors.discussions.export import export_batch
+    from extractors.discussions.github import GitHubClient
+    from kg.derived.discussions import ingest_discussions
+
+    if path is not None:
+        try:
+            data = json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise KGError(f"cannot read {path}: {exc}; pass a JSON file") from exc
+    else:
+        owner, _, name = (github or "").partition("/")
+        if not owner or not name:
+            raise KGError(f"--github {github!r}: write it as OWNER/REPO, e.g. pallets/flask")
+        async with GitHubClient(token=token) as gh:
+            data = await gh.fetch_export(owner, name)
+    batch = export_batch(repo, data)
+    async with open_runtime(settings) as rt:
+        report = await ingest_discussions(rt.store, batch, embedding=rt.embedding_stage())
+    out.print(
+        f"ingested {report.entities} entities, {report.links} links "
+        f"({report.commits_relinked} commits relinked), {report.embedded} embedded"
+    )
+
+
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(coro)
