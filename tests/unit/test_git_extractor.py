@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from extractors.base import RepoBatch, RepoContext, RepoExtractor
+from extractors.code.python import PythonExtractor
 from extractors.git import GitExtractor, commit_scope
 from extractors.gitlog import parse_log, split_nul
 from kg.errors import ExtractorError
@@ -35,15 +36,21 @@ class GitRepo:
         date = f"2024-01-01T00:{self.tick // 60:02d}:{self.tick % 60:02d}+00:00"
         return {
             **os.environ,
-            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": date,
         }
 
     def git(self, *args: str, env: dict[str, str] | None = None) -> str:
         out = subprocess.run(
-            ["git", "-C", str(self.root), *args], check=True, capture_output=True,
+            ["git", "-C", str(self.root), *args],
+            check=True,
+            capture_output=True,
             env=env or self.env(tick=False),
         )
         return out.stdout.decode("utf-8", "replace").strip()
@@ -205,7 +212,8 @@ def test_merge_and_octopus(repo: GitRepo) -> None:
     assert by_sha[merge].attrs["is_merge"] is True
     assert len(by_sha[octopus].attrs["parents"]) == 3  # type: ignore[arg-type]
     into_octopus = [
-        r for r in relations(batches, RelationKind.PARENT_OF)
+        r
+        for r in relations(batches, RelationKind.PARENT_OF)
         if r.dst == entity_id(EntityKind.COMMIT, REPO, octopus)
     ]
     assert len(into_octopus) == 3
@@ -224,10 +232,16 @@ def test_non_utf8_message_author_and_path(repo: GitRepo) -> None:
         + b"committer Jos\xe9 <jose@example.com> 1700000000 +0000\n\n"
         + b"Caf\xe9 au lait\n\nlatin-1 \xff body\n"
     )
-    sha = subprocess.run(
-        ["git", "-C", str(repo.root), "hash-object", "-t", "commit", "-w", "--stdin"],
-        input=obj, capture_output=True, check=True,
-    ).stdout.decode().strip()
+    sha = (
+        subprocess.run(
+            ["git", "-C", str(repo.root), "hash-object", "-t", "commit", "-w", "--stdin"],
+            input=obj,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
     repo.git("update-ref", "refs/heads/main", sha)
 
     batches = run(repo.root)
@@ -253,11 +267,22 @@ def test_parser_handles_any_chunking(repo: GitRepo) -> None:
     from extractors.gitlog import LOG_FORMAT
 
     out = subprocess.run(
-        ["git", "-C", str(repo.root), "log", "--reverse", "--raw", "--numstat", "-z",
-         f"--format={LOG_FORMAT}"], check=True, capture_output=True,
+        [
+            "git",
+            "-C",
+            str(repo.root),
+            "log",
+            "--reverse",
+            "--raw",
+            "--numstat",
+            "-z",
+            f"--format={LOG_FORMAT}",
+        ],
+        check=True,
+        capture_output=True,
     ).stdout
     whole = list(parse_log(split_nul([out])))
-    tiny = list(parse_log(split_nul(out[i:i + 3] for i in range(0, len(out), 3))))
+    tiny = list(parse_log(split_nul(out[i : i + 3] for i in range(0, len(out), 3))))
     assert [c.message for c in whole] == ["one", "two\n\nbody"] == [c.message for c in tiny]
     assert [c.changes for c in whole] == [c.changes for c in tiny]
 
@@ -339,7 +364,8 @@ def test_shallow_clone_is_noted(repo: GitRepo, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     batches = run(clone)
     assert [c.key for c in commits(batches)] == [repo.head()]
@@ -369,12 +395,106 @@ def test_this_checkout() -> None:
     root = Path(__file__).resolve().parents[2]
     batches = run(root)
     assert len(commits(batches)) >= 1
-    assert batches[-1].state == subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-    ).stdout.strip()
+    assert (
+        batches[-1].state
+        == subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
 
 
 def test_subdirectory_root_gets_paths_relative_to_it(repo: GitRepo) -> None:
     sha = repo.commit("both", {"sub/a.py": "a\n", "other/b.py": "b\n"})
     batches = run(repo.root / "sub")
     assert set(modifies(batches, sha)) == {fid("a.py")}
+
+
+# -- identities, copies, tags, historical files ---------------------------------------------
+
+
+def people_of(batches: list[RepoBatch]) -> dict[str, Entity]:
+    return {e.key: e for b in batches for e in b.batch.entities if e.kind is EntityKind.PERSON}
+
+
+def test_identities_merge_by_email_mailmap_and_name_domain(repo: GitRepo) -> None:
+    a = repo.commit("one", {"a": "1"}, name="Ada Lovelace", email="ada@example.com")
+    b = repo.commit("two", {"a": "2"}, name="A. Lovelace", email="ADA@example.com")
+    c = repo.commit("three", {"a": "3"}, name="Ada Lovelace", email="lovelace@example.com")
+    d = repo.commit("four", {"a": "4"}, name="ada", email="ada@home.example")
+    e = repo.commit("five", {"a": "5"}, name="Bob", email="bob@example.com")
+    people = people_of(run(repo.root))
+    assert set(people) == {"ada@example.com", "ada@home.example", "bob@example.com"}
+    ada = people["ada@example.com"]
+    assert ada.attrs["emails"] == ["ada@example.com", "lovelace@example.com"]
+    assert ada.attrs["aliases"] == ["A. Lovelace", "Ada Lovelace"]
+    assert ada.attrs["commits"] == 3
+    authored = {r.dst: r.src for r in relations(run(repo.root), RelationKind.AUTHORED)}
+    assert {authored[entity_id(EntityKind.COMMIT, REPO, s)] for s in (a, b, c)} == {ada.id}
+    assert authored[entity_id(EntityKind.COMMIT, REPO, d)] != ada.id  # one word: no merge
+    assert authored[entity_id(EntityKind.COMMIT, REPO, e)] == people["bob@example.com"].id
+    # .mailmap joins "ada@home.example" to Ada, and the commit shows the mapped identity
+    repo.write(".mailmap", "Ada Lovelace <ada@example.com> <ada@home.example>\n")
+    repo.commit("mailmap", name="Bob", email="bob@example.com")
+    batches = run(repo.root)
+    people = people_of(batches)
+    assert set(people) == {"ada@example.com", "bob@example.com"}
+    assert "ada@home.example" in people["ada@example.com"].attrs["emails"]
+    [four] = [c for c in commits(batches) if c.key == d]
+    assert four.attrs["author_email"] == "ada@example.com"
+
+
+def test_copies_and_renames_between_files(repo: GitRepo) -> None:
+    body = "".join(f"line {i}\n" for i in range(40))
+    repo.commit("add", {"src/a.txt": body})
+    repo.write("src/b.txt", body)
+    repo.write("src/a.txt", body + "changed\n")
+    copy_sha = repo.commit("copy and edit")
+    repo.git("mv", "src/b.txt", "src/c.txt")
+    rename_sha = repo.commit("rename")
+    batches = run(repo.root)
+    copied = modifies(batches, copy_sha)[fid("src/b.txt")].attrs
+    assert (copied["change"], copied["old_path"], copied["similarity"]) == ("C", "src/a.txt", 100)
+    [renamed] = relations(batches, RelationKind.RENAMED_TO)
+    assert (renamed.src, renamed.dst) == (fid("src/b.txt"), fid("src/c.txt"))
+    assert renamed.confidence == 1.0 and renamed.attrs["commit"] == rename_sha
+    files = {e.key: e for b in batches for e in b.batch.entities if e.kind is EntityKind.FILE}
+    assert files["src/b.txt"].attrs["historical"] is True  # renamed away: kept by the history
+    assert files["src/b.txt"].valid.to_commit == rename_sha
+    assert files["src/c.txt"].attrs["historical"] is False  # alive, claimed by no extractor
+
+
+def test_claimed_files_alive_at_head_belong_to_the_code_stage(repo: GitRepo) -> None:
+    repo.commit("add", {"a.py": "x = 1\n", "old.py": "y = 2\n"})
+    (repo.root / "old.py").unlink()
+    gone = repo.commit("drop old", {"a.py": "x = 2\n"})
+    python = PythonExtractor()
+    ctx = RepoContext(
+        REPO, repo.root, file_extractor=lambda p: python if p.endswith(".py") else None
+    )
+    batches = list(GitExtractor().extract_repo(ctx, None))
+    files = {e.key: e for b in batches for e in b.batch.entities if e.kind is EntityKind.FILE}
+    assert set(files) == {"old.py"}
+    assert files["old.py"].valid.to_commit == gone
+
+
+def test_tags_are_commit_attrs_and_moving_them_re_emits(repo: GitRepo) -> None:
+    first = repo.commit("one", {"a": "1"})
+    repo.git("tag", "v1.0")
+    second = repo.commit("two", {"a": "2"})
+    repo.git("tag", "-a", "v1.1", "-m", "annotated")
+    batches = run(repo.root)
+    tagged = {c.key: c.attrs.get("tags") for c in commits(batches)}
+    assert tagged == {first: ["v1.0"], second: ["v1.1"]}
+    state = batches[-1].state
+    assert state is not None and state.startswith(second + ";")
+    assert commits(run(repo.root, state)) == []  # nothing moved, nothing new
+    repo.git("tag", "v0.9", first)
+    again = run(repo.root, state)
+    assert {c.key: c.attrs.get("tags") for c in commits(again)} == {
+        first: ["v0.9", "v1.0"],
+        second: ["v1.1"],
+    }
+    assert again[-1].state is not None and again[-1].state != state

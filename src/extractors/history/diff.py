@@ -74,7 +74,8 @@ def _unquote(raw: bytes) -> str:
 
 
 def _side(raw: bytes, prefix: bytes) -> str | None:
-    raw = raw.rstrip(b"\n")
+    # git ends ``---``/``+++`` paths that hold a space with a tab
+    raw = raw.rstrip(b"\r\n").removesuffix(b"\t")
     if raw == b"/dev/null":
         return None
     path = _unquote(raw)
