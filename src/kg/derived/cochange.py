@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from kg.model import (
     SYMBOL_KINDS,
     Batch,
-    Entity,
     EntityKind,
     Relation,
     RelationKind,
@@ -33,6 +32,7 @@ from kg.model import (
 from kg.stores.base import GraphStore
 
 PROVENANCE = "derived:co-change"
+FULL_SCAN = 2000  # new commits beyond which one scan of all MODIFIES beats per-commit lookups
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,74 +56,83 @@ async def cochange_batches(
     """Recompute the CO_CHANGES of every file and symbol the commits ``shas`` modified."""
     cfg = config or CoChangeConfig()
     commit_ids = [entity_id(EntityKind.COMMIT, repo, s) for s in dict.fromkeys(shas)]
-    touched: set[str] = set()
-    for chunk in _chunks(commit_ids):
-        for nbs in (await store.neighbors(chunk, [RelationKind.MODIFIES], "out")).values():
-            touched.update(nb.entity.id for nb in nbs if _eligible(nb.entity))
+    if len(commit_ids) > FULL_SCAN:
+        # Most of the history is new (a first index): one scan beats many lookups.
+        edges = [_edge(r) for r in await store.relations(repo, [RelationKind.MODIFIES])]
+        new = set(commit_ids)
+        touched = {t for c, t, _ in edges if c in new}
+    else:
+        touched = set()
+        for chunk in _chunks(commit_ids):
+            for nbs in (await store.neighbors(chunk, [RelationKind.MODIFIES], "out")).values():
+                touched.update(nb.entity.id for nb in nbs if _eligible(nb.entity.id))
+        edges = await _edges_around(store, sorted(touched))
+    edges = [e for e in edges if _eligible(e[1])]
     if not touched:
         return []
-    history = await _commits_of(store, sorted(touched))
-    all_commits = sorted({c.id for cs in history.values() for c in cs})
-    targets_of = await _targets_of(store, all_commits)
+    history: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+    targets_of: dict[str, dict[str, set[str]]] = {}
+    for commit, target, sha in edges:
+        history.setdefault(target, []).append((commit, sha))
+        groups = targets_of.setdefault(commit, {"file": set(), "symbol": set()})
+        groups[_group(target)].add(target)
+    counts = {g: _counts(targets_of, g, cfg.max_files) for g in ("file", "symbol")}
     batch = Batch(repo=repo)
     for target in sorted(touched):
         batch.replace_scopes.add(cochange_scope(repo, target))
-        batch.relations += _pairs(repo, target, history.get(target, []), targets_of, cfg)
+        batch.relations += _pairs(
+            repo, target, history.get(target, []), targets_of, counts[_group(target)], cfg
+        )
     return [batch]
 
 
-def _eligible(e: Entity) -> bool:
-    return e.kind is EntityKind.FILE or e.kind in SYMBOL_KINDS
+Edge = tuple[str, str, tuple[str, str]]  # (commit id, target id, (commit time, sha))
 
 
-async def _commits_of(store: GraphStore, targets: list[str]) -> dict[str, list[Entity]]:
-    out: dict[str, list[Entity]] = {}
+def _edge(r: Relation) -> Edge:
+    when = r.valid.from_time.isoformat() if r.valid.from_time else ""
+    return r.src, r.dst, (when, r.valid.from_commit or "")
+
+
+def _eligible(eid: str) -> bool:
+    kind = kind_of(eid)
+    return kind is EntityKind.FILE or kind in SYMBOL_KINDS
+
+
+async def _edges_around(store: GraphStore, targets: list[str]) -> list[Edge]:
+    """The MODIFIES edges of every commit that touched one of ``targets``."""
+    commits: set[str] = set()
     for chunk in _chunks(targets):
         found = await store.neighbors(chunk, [RelationKind.MODIFIES], "in")
-        for t, nbs in found.items():
-            out[t] = [nb.entity for nb in nbs if nb.entity.kind is EntityKind.COMMIT]
-    return out
-
-
-async def _targets_of(store: GraphStore, commits: list[str]) -> dict[str, dict[str, set[str]]]:
-    """Per commit: the files and the symbols it modified (by group)."""
-    out: dict[str, dict[str, set[str]]] = {}
-    for chunk in _chunks(commits):
+        commits.update(nb.entity.id for nbs in found.values() for nb in nbs)
+    edges: list[Edge] = []
+    for chunk in _chunks(sorted(commits)):
         found = await store.neighbors(chunk, [RelationKind.MODIFIES], "out")
-        for c, nbs in found.items():
-            groups: dict[str, set[str]] = {"file": set(), "symbol": set()}
-            for nb in nbs:
-                if _eligible(nb.entity):
-                    groups[_group(nb.entity.id)].add(nb.entity.id)
-            out[c] = groups
-    return out
+        edges += [_edge(nb.relation) for nbs in found.values() for nb in nbs]
+    return edges
 
 
 def _pairs(
     repo: str,
     target: str,
-    commits: list[Entity],
+    commits: list[tuple[str, tuple[str, str]]],
     targets_of: dict[str, dict[str, set[str]]],
+    n_of: Counter[str],
     cfg: CoChangeConfig,
 ) -> list[Relation]:
     group = _group(target)
     support: Counter[str] = Counter()
-    last: dict[str, Entity] = {}
+    last: dict[str, tuple[str, str]] = {}  # the newest shared commit: (time, sha)
     counted = 0
-    for c in commits:
-        others = targets_of.get(c.id, {}).get(group, set())
+    for commit, sha in commits:
+        others = targets_of.get(commit, {}).get(group, set())
         if len(others) > cfg.max_files:
             continue
         counted += 1
         for other in others:
             if other != target:
                 support[other] += 1
-                prev = last.get(other)
-                if prev is None or str(c.attrs.get("committer_time", "")) > str(
-                    prev.attrs.get("committer_time", "")
-                ):
-                    last[other] = c
-    n_of = _counts(targets_of, group, cfg.max_files)
+                last[other] = max(last.get(other, sha), sha)
     ranked = sorted(
         ((n, o) for o, n in support.items() if n >= cfg.min_support), key=lambda x: (-x[0], x[1])
     )[: cfg.top]
@@ -131,7 +140,6 @@ def _pairs(
     for n, other in ranked:
         conf = n / counted if counted else 0.0
         union = counted + n_of.get(other, n) - n
-        c = last[other]
         out.append(
             Relation(
                 kind=RelationKind.CO_CHANGES,
@@ -146,7 +154,7 @@ def _pairs(
                     "weight": round(n / union, 4) if union else 0.0,
                     "commits": counted,
                 },
-                valid=Validity(from_commit=c.key),
+                valid=Validity(from_commit=last[other][1] or None),
             )
         )
     return out
