@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from embeddings.base import Embedder
 from embeddings.factory import open_embedder
@@ -28,7 +29,7 @@ from kg.events.memory import InProcessBus
 from kg.events.schema import is_source_event
 from kg.events.source import EventSource, SubscriptionSource
 from kg.feedback import FeedbackLog
-from kg.pipeline import Indexer, Progress
+from kg.pipeline import Indexer, IndexReport, Progress
 from kg.ranking import GraphAwareSearcher
 from kg.service import GraphService
 from kg.settings import Settings
@@ -76,7 +77,11 @@ class Runtime:
         )
 
     def service(self) -> GraphService:
-        return GraphService(self.store, self.searcher(), self.bus)
+        async def ingest(root: Path, progress: Progress) -> IndexReport:
+            # a fresh indexer per job: its progress callback reports to that job only
+            return await self.indexer(progress=progress).index(root)
+
+        return GraphService(self.store, self.searcher(), self.bus, ingest=ingest)
 
 
 def _registry() -> ExtractorRegistry:
