@@ -327,3 +327,26 @@ async def test_discussions_link_to_symbols_commits_and_issues(
         entity_id(EntityKind.COMMIT, REPO, shas["rename"]),
         fn("pkg/core.py::render"),
     }
+
+
+async def test_function_deleted_later_keeps_its_history(
+    indexed: tuple[Repo, GraphStore, dict[str, str]],
+) -> None:
+    r, store, shas = indexed
+    render = fn("pkg/core.py::render")
+    before = [c.commit.key for c in await symbol_history(store, render)]
+    assert before == [shas["init"]]  # alive at HEAD: the code stage owns it
+    core = (r.root / "pkg/core.py").read_text()
+    dropped = r.commit(
+        "Drop render",
+        {
+            "pkg/core.py": core[: core.index("def render")].rstrip() + "\n",
+            "pkg/app.py": "def main(text):\n    return text\n",
+        },
+    )
+    await Indexer(store, registry()).index(r.root, REPO)
+    [entity] = await store.get([render])
+    assert entity is not None and entity.attrs["historical"] is True
+    assert entity.valid.to_commit == dropped
+    after = [(c.commit.key, c.change) for c in await symbol_history(store, render)]
+    assert after == [(dropped, "D"), (shas["init"], "A")]  # the old edge was re-derived

@@ -22,7 +22,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -154,17 +154,38 @@ class SymbolHistoryExtractor:
             graves = _Tombstones(ctx.repo, head_tree(ctx.root, self._git), cache)
             batch, count, note = Batch(repo=ctx.repo), 0, "; ".join(notes)
             last: str | None = None
+            deleted: dict[str, str] = {}
             for commit in self._stream(ctx, revs):
-                _add_commit(batch, ctx.repo, commit, cache, graves, ctx.file_extractor)
+                deleted |= _add_commit(batch, ctx.repo, commit, cache, graves, ctx.file_extractor)
                 count, last = count + 1, commit.sha
                 if count >= self.batch_size:
                     yield RepoBatch(batch=batch, state=last, note=note)
                     batch, count, note = Batch(repo=ctx.repo), 0, ""
             if count:
                 yield RepoBatch(batch=batch, state=last, note=note)
+            if deleted and state is not None and last is not None and not notes:
+                yield RepoBatch(batch=self._rehydrate(ctx, state, deleted, cache), state=last)
             self.parsed = cache.parsed
 
-    def _stream(self, ctx: RepoContext, revs: list[str]) -> Iterator[CommitDiff]:
+    def _rehydrate(
+        self, ctx: RepoContext, state: str, deleted: dict[str, str], cache: ParseCache
+    ) -> Batch:
+        """Edges from commits before ``state`` to symbols the new commits deleted.
+
+        Those symbols existed at the last run, so the code stage owned them; deleting them
+        from the tree just removed their entities with every edge. Their history-owned
+        entities are back (emitted with the deleting commit), so their old edges are re-derived
+        from git: the cost grows with the history of the files they lived in."""
+        assert ctx.file_extractor is not None
+        batch = Batch(repo=ctx.repo)
+        paths = sorted({p for p in deleted.values() if p})
+        for commit in self._stream(ctx, [state], paths):
+            _add_commit(batch, ctx.repo, commit, cache, None, ctx.file_extractor, deleted)
+        return batch
+
+    def _stream(
+        self, ctx: RepoContext, revs: list[str], paths: Sequence[str] = ()
+    ) -> Iterator[CommitDiff]:
         cmd = [
             self._git,
             "-C",
@@ -187,6 +208,7 @@ class SymbolHistoryExtractor:
             f"--format={LOG_FORMAT}",
             *revs,
             "--",
+            *paths,
         ]
         with tempfile.TemporaryFile() as err:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
@@ -213,16 +235,22 @@ def _add_commit(
     repo: str,
     commit: CommitDiff,
     cache: ParseCache,
-    graves: _Tombstones,
+    graves: _Tombstones | None,
     lookup: Lookup,
-) -> None:
+    keep: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Add one commit's facts; returns the symbols it deleted (id -> path).
+
+    With ``keep`` (re-emitting old facts of symbols the code stage just dropped), only edges
+    touching those symbols are added and the commit's scope is not replaced."""
     scope = history_scope(repo, commit.sha)
-    batch.replace_scopes.add(scope)
+    if keep is None:
+        batch.replace_scopes.add(scope)
     touches: list[Touch] = []
     for fd in commit.files:
         touches += _file_touches(fd, cache, lookup)
     if not touches:
-        return
+        return {}
     when = datetime.fromtimestamp(commit.time, UTC)
     valid = Validity(from_commit=commit.sha, from_time=when)
     renames = pair_renames(touches)
@@ -230,12 +258,15 @@ def _add_commit(
     new_side = {r.new.entity.id: r for r in renames}
     removed_by_old = {t.symbol.entity.id: t.removed for t in touches if t.change == "D"}
     cid = entity_id(EntityKind.COMMIT, repo, commit.sha)
+    deleted: dict[str, str] = {}
     for t in touches:
         sid = t.symbol.entity.id
         gone = commit.sha if t.change == "D" else None
-        if (grave := graves.entity(t.symbol, gone, when)) is not None:
+        if gone is not None:
+            deleted[sid] = t.symbol.entity.path or ""
+        if graves is not None and (grave := graves.entity(t.symbol, gone, when)) is not None:
             batch.entities.append(grave)
-        if sid in old_side:
+        if sid in old_side or (keep is not None and sid not in keep):
             continue  # the rename edge and the new symbol's MODIFIES tell this change
         change, removed = t.change, t.removed
         if (r := new_side.get(sid)) is not None:
@@ -256,7 +287,12 @@ def _add_commit(
                 },
             )
         )
-    batch.relations += [_renamed(r, commit.sha, scope, valid) for r in renames]
+    batch.relations += [
+        _renamed(r, commit.sha, scope, valid)
+        for r in renames
+        if keep is None or r.old.entity.id in keep or r.new.entity.id in keep
+    ]
+    return deleted
 
 
 def _renamed(r: Rename, sha: str, scope: str, valid: Validity) -> Relation:
