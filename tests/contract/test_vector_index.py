@@ -308,3 +308,20 @@ async def test_factory_picks_implementation_by_url(tmp_path: Path) -> None:
         open_vector_index("redis://localhost")
     with pytest.raises(ConfigError, match="names no directory"):
         open_vector_index("edge://")
+
+
+async def test_edge_index_serves_filters_from_payload_indexes(tmp_path: Path) -> None:
+    # Not part of the Protocol: the embedded engine must index every filtered field, or a
+    # filter on 100k points scans payloads. (qdrant-client's local mode has no payload
+    # indexes at all; against a server QdrantVectorIndex creates the same ones.)
+    from embeddings.index import payload as pl
+
+    idx = EdgeVectorIndex(tmp_path / "edge")
+    await idx.ensure(SPEC)
+    shard = idx._get()
+    assert shard is not None
+    schema = shard.info().payload_schema
+    assert set(pl.INDEXED_FIELDS) <= set(schema)
+    await idx.ensure(SPEC)  # idempotent: nothing re-created, nothing lost
+    assert set(idx._get().info().payload_schema) == set(schema)  # type: ignore[union-attr]
+    await idx.close()
