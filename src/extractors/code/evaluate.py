@@ -66,6 +66,8 @@ class Evaluator:
         self._member_memo: dict[tuple[tuple[object, ...], str], list[Node]] = {}
         self._targets_memo: dict[tuple[object, ...], list[Node]] = {}
         self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
+        self._module_memo: dict[tuple[str, int, str], str | None] = {}
+        self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
         self.version = index.version
 
     def reset(self) -> None:
@@ -246,6 +248,13 @@ class Evaluator:
 
     # -- modules -----------------------------------------------------------------------------
     def module_name(self, path: str, level: int, dotted: str) -> str | None:
+        key = (path if level else "", level, dotted)
+        if key in self._module_memo:
+            return self._module_memo[key]
+        found = self._module_memo[key] = self._module_name(path, level, dotted)
+        return found
+
+    def _module_name(self, path: str, level: int, dotted: str) -> str | None:
         if level == 0:
             return (
                 self.index.canonical(dotted)

@@ -110,14 +110,16 @@ class _Builder:
             wildcard_imports=["." * i.level + i.target for i in self.syntax.imports if i.wildcard],
             all_names=self.syntax.all_names,
         )
+        scopes = self.syntax.scopes
+        owners = [self._entity_of(i) for i in range(len(scopes))]  # one walk per scope
         refs = [
             Reference(
-                self._entity_of(r.owner if r.owner >= 0 else r.scope),
+                owners[r.owner if r.owner >= 0 else r.scope],
                 r.name,
                 r.kind,
                 r.line,
                 r.col,
-                self.syntax.scopes[r.scope].qualname,
+                scopes[r.scope].qualname,
             )
             for r in self.syntax.refs
         ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -32,8 +33,8 @@ from extractors.code.evaluate import Evaluator, Profile
 from extractors.code.expr import parse
 from extractors.code.nodes import Ctx, ModNode
 from extractors.code.resolve_edges import EdgeBuilder
-from extractors.code.scope_index import IndexCache, RepoIndex
-from kg.model import Batch
+from extractors.code.scope_index import Candidate, IndexCache, RepoIndex
+from kg.model import Batch, RelationKind
 
 __all__ = ["Binding", "Profile", "PythonResolver", "ScopeResolver", "shared_resolver"]
 
@@ -88,8 +89,10 @@ class ScopeResolver:
         with self._lock:
             ev = self._eval(extract.symbols, tables)
             edges = EdgeBuilder(repo, extract, ev)
+            ti = ev.index.index(extract.path)
+            names = ti.names if ti is not None else {}
             for ref in extract.references:
-                if ref.name.startswith("@"):
+                if ref.name.startswith("@") or _local_only(names, ref):
                     continue
                 ev.reset()
                 try:
@@ -108,30 +111,39 @@ class ScopeResolver:
             return _dependencies(ev, table)
 
 
+_NO_EDGE_KINDS = frozenset({"parameter", "local"})
+
+
+def _local_only(names: Mapping[tuple[str, str], list[Candidate]], ref: Reference) -> bool:
+    """A plain name its own scope binds only as parameters or value-less locals: nothing it
+    can stand for is a graph entity, so evaluating it cannot make an edge (most references
+    of a function body are such names)."""
+    if ref.kind is not RelationKind.REFERENCES or not ref.scope:
+        return False
+    cands = names.get((ref.scope, ref.name))
+    if not cands:
+        return False
+    for c in cands:
+        d = c.definition
+        if d is None or d.kind not in _NO_EDGE_KINDS or (d.kind == "local" and d.values):
+            return False
+    return True
+
+
 def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
     index: RepoIndex = ev.index
     out: set[str] = set()
-    todo = [(table, 0)]
+    # Breadth first through re-exports; each file's direct imports are resolved once per
+    # index version (package ``__init__`` files are shared by almost every importer).
+    frontier: deque[tuple[str, int]] = deque([(table.path, 0)])
     seen = {table.path}
-    while todo:
-        current, depth = todo.pop()
-        for b in current.imports:
-            name = b.target
-            if b.level:
-                base = index.relative_base(current.path, b.level)
-                if base is None:
-                    continue
-                name = f"{base}.{b.target}" if base and b.target else base or b.target
-            parts = name.split(".")
-            for k in range(1, len(parts) + 1):
-                canon = ev.module_name(current.path, 0, ".".join(parts[:k]))
-                for path in index.by_module.get(canon or "", ()):
-                    out.add(path)
-                    follow = index.tables[path]
-                    # Re-exports live in package __init__ imports and in wildcard imports.
-                    if path not in seen and depth < 4 and (follow.is_package or b.local == "*"):
-                        seen.add(path)
-                        todo.append((follow, depth + 1))
+    while frontier:
+        path, depth = frontier.popleft()
+        for found, follow in _direct(ev, path):
+            out.add(found)
+            if follow and depth < 4 and found not in seen:
+                seen.add(found)
+                frontier.append((found, depth + 1))
     profile = ev.profile
     if profile.package_scope or profile.open_classes:
         out.update(index.by_module.get(table.module, ()))
@@ -141,6 +153,31 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
                 if isinstance(node, ModNode) and not node.external:
                     out.update(index.by_module.get(node.name, ()))
     out.discard(table.path)
+    return out
+
+
+def _direct(ev: Evaluator, path: str) -> list[tuple[str, bool]]:
+    """Files ``path`` imports (every prefix of every import), and whether to follow each:
+    re-exports live in package ``__init__`` imports and in wildcard imports."""
+    memo = ev.dependency_memo.get(path)
+    if memo is not None:
+        return memo
+    index = ev.index
+    table = index.tables.get(path)
+    out: list[tuple[str, bool]] = []
+    for b in table.imports if table is not None else ():
+        name = b.target
+        if b.level:
+            base = index.relative_base(path, b.level)
+            if base is None:
+                continue
+            name = f"{base}.{b.target}" if base and b.target else base or b.target
+        parts = name.split(".")
+        for k in range(1, len(parts) + 1):
+            canon = ev.module_name(path, 0, ".".join(parts[:k]))
+            for found in index.by_module.get(canon or "", ()):
+                out.append((found, index.tables[found].is_package or b.local == "*"))
+    ev.dependency_memo[path] = out
     return out
 
 

@@ -124,9 +124,10 @@ class _Builder:
             wildcard_imports=["." * b.level + b.target for b in imports if b.local == "*"],
         )
         scopes = self.syntax.scopes
+        owners = [self._entity_of(i) for i in range(len(scopes))]
         refs = [
             Reference(
-                self._entity_of(r.owner if r.owner >= 0 else r.scope),
+                owners[r.owner if r.owner >= 0 else r.scope],
                 r.name,
                 r.kind,
                 r.line,
