@@ -24,7 +24,6 @@ tagged commits are emitted again.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import tempfile
@@ -38,6 +37,7 @@ from extractors.gitlog import LOG_FORMAT, RawCommit, parse_log, split_nul
 from extractors.history import gitio
 from extractors.history.identity import People
 from extractors.history.paths import PathTracker
+from extractors.history.state import GitState
 from kg.errors import ExtractorError, InvalidInput
 from kg.model import (
     Attrs,
@@ -49,7 +49,6 @@ from kg.model import (
     Relation,
     RelationKind,
     Validity,
-    content_hash,
     entity_id,
 )
 
@@ -266,35 +265,6 @@ class GitExtractor:
             errors="replace",
             check=False,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class GitState:
-    """The resume point: last indexed commit, plus a digest of the tags and the tagged commits
-    (so moved tags are noticed). Written ``<sha>;<digest>;<sha,sha...>``; a bare sha (version 1
-    of this extractor) reads as "no tags known"."""
-
-    sha: str | None
-    tags: str = ""
-    tagged: tuple[str, ...] = ()
-
-    @classmethod
-    def parse(cls, raw: str | None) -> GitState:
-        if not raw:
-            return cls(None)
-        sha, _, rest = raw.partition(";")
-        digest, _, tagged = rest.partition(";")
-        return cls(sha or None, digest, tuple(t for t in tagged.split(",") if t))
-
-    @classmethod
-    def of(cls, sha: str | None, tag_map: dict[str, str]) -> GitState:
-        digest = content_hash(json.dumps(sorted(tag_map.items()))) if tag_map else ""
-        return cls(sha, digest, tuple(sorted(set(tag_map.values()))))
-
-    def dump(self) -> str:
-        if not self.tags:
-            return self.sha or ""
-        return f"{self.sha or ''};{self.tags};{','.join(self.tagged)}"
 
 
 @dataclass(slots=True)
