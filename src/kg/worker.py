@@ -99,6 +99,7 @@ class WorkerStats:
     retries: int = 0
     degraded: bool = False
     last_error: str = ""
+    last_resolved: int = 0  # files (re-)resolved by the latest update: the cost of a change
 
 
 @dataclass(slots=True)
@@ -257,9 +258,11 @@ class Worker:
         self._roots[repo] = root
         before = await self._snapshot(repo, list(item.files)) if self._insights else {}
         if item.reindex:
-            await self._indexer.index(root, repo)
+            report = await self._indexer.index(root, repo)
+            self.stats.last_resolved = report.files_resolved
         elif item.files:
-            await self._indexer.update_files(root, list(item.files.values()), repo)
+            report = await self._indexer.update_files(root, list(item.files.values()), repo)
+            self.stats.last_resolved = report.files_resolved
         self.stats.discussions += len(item.discussions)
         await self._mark(repo, item.ids)
         self.stats.applied += len(item.ids)

@@ -124,7 +124,9 @@ class SubscriptionSource:
             await asyncio.sleep(wait)
             return []
         try:
-            first = await asyncio.wait_for(self._queue.get(), wait)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can drop an item it already got
+            async with asyncio.timeout(wait):
+                first = await self._queue.get()
         except TimeoutError:
             return []
         if first is None:
