@@ -7,8 +7,8 @@ work on this shared machine):
 
 - p50/p95 of ``node``, ``callers(depth: 2)`` and ``search`` queries (HTTP POST, sequential);
 - fan-out: ``--subscribers`` (default 1000) concurrent graphql-transport-ws subscribers to
-  ``graphChanged``; each published event's delivery latency (publish -> received) per subscriber,
-  p50/p95/max over all deliveries.
+  ``graphChanged``, in ``--client-procs`` child processes; each published event's delivery
+  latency (publish -> received) per subscriber, p50/p95/max over all deliveries.
 
     python -m bench.api                 # default corpus, 1000 subscribers
     python -m bench.api --repo ~/src/x --subscribers 200
@@ -26,6 +26,7 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -157,10 +158,8 @@ async def _subscriber(
             got += 1
 
 
-async def bench_fanout(
-    url: str, publish: Callable[[Event], Awaitable[None]], count: int, events: int
-) -> dict[str, float]:
-    """``count`` subscribers, ``events`` events one second apart; latency of every delivery."""
+async def _client_process(url: str, count: int, events: int) -> None:
+    """Child-process mode: ``count`` subscribers; prints ``ready``, then the latencies (JSON)."""
     ready = asyncio.Semaphore(0)
     latencies: list[float] = []
     tasks = [
@@ -169,12 +168,48 @@ async def bench_fanout(
     ]
     for _ in range(count):
         await asyncio.wait_for(ready.acquire(), 120)
+    print("ready", flush=True)
+    await asyncio.wait_for(asyncio.gather(*tasks), 300)
+    print(json.dumps(latencies), flush=True)
+
+
+async def bench_fanout(
+    url: str, publish: Callable[[Event], Awaitable[None]], count: int, events: int, procs: int
+) -> dict[str, float]:
+    """``count`` subscribers in ``procs`` child processes (so the clients' own work does not
+    run on the server's event loop); ``events`` events one second apart; the latency of
+    every delivery, publish to receipt, on this machine's clock."""
+    children = []
+    for i in range(procs):
+        share = count // procs + (1 if i < count % procs else 0)
+        children.append(
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.api",
+                "--client",
+                url,
+                "--subscribers",
+                str(share),
+                "--events",
+                str(events),
+                stdout=asyncio.subprocess.PIPE,
+            )
+        )
+    for child in children:
+        assert child.stdout is not None
+        line = await asyncio.wait_for(child.stdout.readline(), 180)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"a client process failed to subscribe: {line!r}")
     await asyncio.sleep(1.0)  # every subscription has reached the bus
     for _ in range(events):
         delta = GraphDelta(repo="fanout", commit=repr(time.time()))
         await publish(Event.of("graph.delta", repo="fanout", payload=delta.model_dump()))
         await asyncio.sleep(1.0)
-    await asyncio.wait_for(asyncio.gather(*tasks), 120)
+    latencies: list[float] = []
+    for child in children:
+        out, _ = await asyncio.wait_for(child.communicate(), 300)
+        latencies += json.loads(out.decode().strip().splitlines()[-1])
     summary = _summary(latencies)
     summary["subscribers"] = count
     summary["delivered"] = len(latencies)
@@ -214,7 +249,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"http://127.0.0.1:{port}", [f.id for f in fns], args.repeat
                 )
                 fanout = await bench_fanout(
-                    f"ws://127.0.0.1:{port}/graphql", rt.bus.publish, args.subscribers, args.events
+                    f"ws://127.0.0.1:{port}/graphql",
+                    rt.bus.publish,
+                    args.subscribers,
+                    args.events,
+                    args.client_procs,
                 )
             finally:
                 server.should_exit = True
@@ -257,7 +296,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200, help="queries per kind")
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--events", type=int, default=5, help="events published to subscribers")
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--client-procs", type=int, default=2, help="subscriber processes")
+    parser.add_argument("--client", help=argparse.SUPPRESS)  # child mode: the server's ws URL
+    args = parser.parse_args()
+    if args.client:
+        asyncio.run(_client_process(args.client, args.subscribers, args.events))
+    else:
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

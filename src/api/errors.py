@@ -46,11 +46,16 @@ class MaskInternalErrors(MaskErrors):
 
 
 class OperationSpan(SchemaExtension):
-    """One OpenTelemetry span per GraphQL operation (resolvers are traced by the service)."""
+    """One OpenTelemetry span per GraphQL operation (resolvers are traced by the service).
+
+    The span is not made the current one: a subscription's operation ends in another task
+    than it started in, and detaching a context there fails; service spans are separate roots.
+    """
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
-        with tracer.start_as_current_span("graphql.operation") as span:
+        span = tracer.start_span("graphql.operation")
+        try:
             span.set_attribute("graphql.operation.name", ctx.operation_name or "")
             yield
             try:
@@ -58,3 +63,5 @@ class OperationSpan(SchemaExtension):
             except RuntimeError:  # the document did not parse: there is no operation
                 return
             span.set_attribute("graphql.operation.type", str(op_type.value))
+        finally:
+            span.end()
