@@ -372,8 +372,12 @@ class KafkaBus:
         if len(batch) > 1:
             # Several topics in one fetch: restore publication order across them.
             records.sort(key=lambda r: r[0].time)
+        targets: dict[str, list[KafkaSubscription]] = {}  # per type, for this batch
         for event, tp, offset in records:
-            subs = self._by_type.get(event.type, set()) | self._by_type.get(WILDCARD, set())
+            subs = targets.get(event.type)
+            if subs is None:
+                both = self._by_type.get(event.type, set()) | self._by_type.get(WILDCARD, set())
+                subs = targets[event.type] = list(both)
             for sub in subs:
                 floor = sub.floors.get(tp) if sub.floors else None
                 if floor is not None:
