@@ -13,6 +13,10 @@ echo "== mypy (strict)"
 echo "== layer contract"
 "$BIN/lint-imports"
 
+echo "== test inputs (headless Chromium, GitHub webhook examples)"
+bash scripts/ensure-chromium.sh
+bash scripts/fetch-webhook-examples.sh
+
 echo "== test services (Neo4j, Kafka)"
 trap 'bash scripts/services.sh down || true' EXIT
 if ! bash scripts/services.sh up; then
