@@ -6,6 +6,9 @@
 #                               write .services/env (source it for the KG_TEST_* variables)
 #   scripts/services.sh down    stop both by recorded PID and wait (idempotent)
 #   scripts/services.sh status  what runs, and the env file
+#   scripts/services.sh private-neo4j HOME [PORT]
+#                               one more Neo4j from the same build, for a test or bench that
+#                               must stop its server (never the shared one); prints "PID URL"
 #
 # Builds live in a per-machine cache keyed by a hash of their inputs (pom, sources, JDK), so a
 # fresh clone reuses them like it reuses ~/.m2. Each build also records a class-data-sharing
@@ -223,9 +226,32 @@ status() {
   return $rc
 }
 
+# A Neo4j of one's own from the cached build, e.g. to kill it mid-test. Unlike `up` it keeps the
+# data of an existing HOME, so a restart on the same HOME and PORT recovers what was committed.
+# Prints "PID bolt://127.0.0.1:PORT" once a query succeeds; the caller stops it with kill PID.
+private_neo4j() {
+  local home=$1 port=${2:-} out t0 pid
+  mkdir -p "$STATE" "$home"
+  out="$(build_dir neo4j)"
+  build neo4j "$out" || exit 1
+  [[ -n $port ]] || port="$("$PY" "$PROBE" ports 1)"
+  t0=$(now)
+  "$JAVA" -Dcodekg.service=neo4j-private "$(cds "$out")" "${JVM_COMMON[@]}" "${NEO4J_JVM[@]}" \
+    -jar "$out/neo4j-service.jar" "$home" "$port" >>"$home.log" 2>&1 </dev/null &
+  pid=$!
+  if ! "$PY" "$PROBE" neo4j "bolt://127.0.0.1:$port" "$pid" "$START_TIMEOUT" "$t0" >&2; then
+    kill -KILL "$pid" 2>/dev/null || true
+    tail -n 20 "$home.log" >&2 || true
+    exit 1
+  fi
+  echo "$pid bolt://127.0.0.1:$port"
+}
+
 case "${1:-}" in
   up) up ;;
+  private-neo4j) [[ $# -ge 2 ]] || { echo "usage: $0 private-neo4j HOME [PORT]" >&2; exit 2; }
+    private_neo4j "$2" "${3:-}" ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|private-neo4j HOME [PORT]" >&2; exit 2 ;;
 esac
