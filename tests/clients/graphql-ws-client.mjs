@@ -12,7 +12,7 @@ const timer = setTimeout(() => {
 const client = createClient({
   url,
   webSocketImpl: WebSocket,
-  keepAlive: 500, // client pings too: the server must answer with pong
+  keepAlive: 200, // client pings too: the server must answer with pong
   connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
   retryAttempts: 0,
 });
@@ -25,7 +25,10 @@ client.on("ping", (received) => { if (received) serverPings += 1; });
 try {
   const iterator = client.iterate({ query, variables: JSON.parse(variablesJson || "{}") });
   const { value } = await iterator.next();
-  await new Promise((resolve) => setTimeout(resolve, 1200)); // let keep-alives flow
+  // let keep-alives flow both ways (up to 10 s on a busy machine)
+  for (let i = 0; i < 100 && (pongs < 1 || serverPings < 1); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await iterator.return?.();
   console.log(JSON.stringify({ result: value, pongs, serverPings }));
   clearTimeout(timer);
