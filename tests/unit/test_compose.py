@@ -54,6 +54,7 @@ def test_the_four_services(services: dict[str, Any]) -> None:
     assert set(services) == {"neo4j", "qdrant", "kafka", "codekg"}
     assert services["neo4j"]["image"] == "neo4j:5.26"
     assert services["qdrant"]["image"].startswith("qdrant/qdrant")
+    assert_qdrant_matches_client(services["qdrant"]["image"])
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["codekg"]["build"] == "."
 
@@ -110,3 +111,14 @@ def test_dockerfile_serves_on_the_published_port(services: dict[str, Any]) -> No
     assert command[:2] == ["kg", "serve"]
     assert command[command.index("--port") + 1] == str(published)
     assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable through the mapping
+
+
+def assert_qdrant_matches_client(image: str) -> None:
+    """A pinned server tag within one minor version of the installed qdrant-client."""
+    from importlib.metadata import version
+
+    tag = image.rpartition(":")[2]
+    m = re.fullmatch(r"v(\d+)\.(\d+)\.\d+", tag)
+    assert m, f"pin qdrant/qdrant to a release tag like v1.19.0, not {tag!r}"
+    client = tuple(int(x) for x in version("qdrant-client").split(".")[:2])
+    assert int(m.group(1)) == client[0] and abs(int(m.group(2)) - client[1]) <= 1
