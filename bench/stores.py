@@ -13,9 +13,12 @@ kind, out then in) and callers with depth 3 (``traverse(..., [CALLS], "in", 3)``
     python -m bench stores --files 5000 --neo4j-url bolt://127.0.0.1:7687
     python -m bench stores --stores sqlite           # only the embedded store
 
-Neo4j's URL is ``--neo4j-url``, else ``KG_TEST_NEO4J_URL``, else the one in ``.services/env``
-(``scripts/services.sh up``). The Neo4j database is wiped before and after (so point it at a
-throwaway server: ``scripts/services.sh private-neo4j DIR`` starts one from the same build).
+By default the Neo4j side runs on a private server started from the same cached build as the
+shared test service (``scripts/services.sh private-neo4j``) and stopped afterwards: the shared
+one is used by concurrent tests that wipe it, and a 100k-node load would slow them down. Its CPU
+time is printed next to wall time because this machine is shared. ``--neo4j-url URL`` (e.g.
+``$KG_TEST_NEO4J_URL`` or a docker-compose Neo4j) benchmarks an existing server instead; its
+database is wiped before and after.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import argparse
 import asyncio
 import os
 import random
-import re
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -150,7 +155,18 @@ async def latencies(
     return out, reached
 
 
-async def bench_store(name: str, store: GraphStore, graph: Graph, args: argparse.Namespace) -> None:
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time of a local process (utime + stime), 0 when unknown."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench_store(
+    name: str, store: GraphStore, graph: Graph, args: argparse.Namespace, pid: int | None = None
+) -> None:
+    c0, s0 = time.process_time(), cpu_seconds(pid)
     t0 = time.perf_counter()
     for batch in merged(graph.extract, args.group):
         await store.apply(batch)
@@ -168,6 +184,12 @@ async def bench_store(name: str, store: GraphStore, graph: Graph, args: argparse
         f"(extract batches {t1 - t0:.1f} s, resolved CALLS/IMPORTS {t2 - t1:.1f} s "
         f"= {resolved / (t2 - t1):,.0f}/s)"
     )
+    client, server = time.process_time() - c0, cpu_seconds(pid) - s0
+    if pid is not None:
+        print(
+            f"[{name}] CPU during the load: client {client:.1f} s, server {server:.1f} s "
+            f"= {rels / server:,.0f} relationships per server CPU second"
+        )
 
     async def two_hop(s: str) -> int:
         out = await store.traverse([s], ALL_KINDS, "out", 2)
@@ -187,17 +209,39 @@ async def bench_store(name: str, store: GraphStore, graph: Graph, args: argparse
         )
 
 
-def neo4j_url(given: str | None) -> str | None:
-    if given:
-        return given
-    if os.environ.get("KG_TEST_NEO4J_URL"):
-        return os.environ["KG_TEST_NEO4J_URL"]
-    env = ROOT / ".services" / "env"
-    if env.exists():
-        m = re.search(r"KG_TEST_NEO4J_URL=(\S+)", env.read_text())
-        if m:
-            return m.group(1)
-    return None
+def private_neo4j(home: Path) -> tuple[int, str]:
+    """Start a Neo4j from the test services' cached build; (pid, bolt URL)."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "services.sh"), "private-neo4j", str(home)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHON": sys.executable},
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"could not start a private Neo4j:\n{done.stderr[-2000:]}")
+    pid, url = done.stdout.split()
+    return int(pid), url
+
+
+async def bench_neo4j(graph: Graph, args: argparse.Namespace, tmp: Path) -> None:
+    pid: int | None = None
+    url = args.neo4j_url
+    if not url:
+        pid, url = private_neo4j(tmp / "neo4j")
+    try:
+        store = Neo4jGraphStore(url)
+        await store.start()
+        try:
+            await store.wipe()
+            await bench_store(f"neo4j {url}", store, graph, args, pid)
+            if args.neo4j_url:
+                await store.wipe()
+        finally:
+            await store.close()
+    finally:
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)  # throwaway data: no clean shutdown needed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -209,7 +253,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--starts", type=int, default=200, help="random start entities")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--stores", default="sqlite,neo4j", help="comma separated")
-    parser.add_argument("--neo4j-url", help="default: KG_TEST_NEO4J_URL or .services/env")
+    parser.add_argument(
+        "--neo4j-url", help="an existing server to use (wiped!); default: start a private one"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -221,27 +267,16 @@ async def run(args: argparse.Namespace) -> None:
         f"(built in {time.perf_counter() - t0:.1f} s)"
     )
     wanted = [s.strip() for s in args.stores.split(",") if s.strip()]
-    if "sqlite" in wanted:
-        with tempfile.TemporaryDirectory(prefix="kg-bench-stores-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kg-bench-stores-") as tmp:
+        if "sqlite" in wanted:
             store = SqliteGraphStore(Path(tmp) / "graph.db")
             await store.start()
             try:
                 await bench_store("sqlite", store, graph, args)
             finally:
                 await store.close()
-    if "neo4j" in wanted:
-        url = neo4j_url(args.neo4j_url)
-        if url is None:
-            print("[neo4j] skipped: no --neo4j-url, KG_TEST_NEO4J_URL or .services/env")
-            return
-        neo = Neo4jGraphStore(url)
-        await neo.start()
-        try:
-            await neo.wipe()
-            await bench_store(f"neo4j {url}", neo, graph, args)
-        finally:
-            await neo.wipe()
-            await neo.close()
+        if "neo4j" in wanted:
+            await bench_neo4j(graph, args, Path(tmp))
 
 
 def main() -> None:

@@ -90,7 +90,10 @@ def schema() -> dict[str, str]:
 
 SCHEMA_NAMES: Final = "SHOW INDEXES YIELD name RETURN collect(name) AS names"
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(60)"
-DELETE_EVERYTHING: Final = "MATCH (n) DETACH DELETE n"
+# In slices: one transaction deleting a large graph would need heap for all of it at once.
+DELETE_EVERYTHING: Final = """MATCH (n) WITH n LIMIT 20000
+DETACH DELETE n
+RETURN count(*) AS n"""
 
 # -- apply -----------------------------------------------------------------------------------
 

@@ -122,12 +122,15 @@ class Neo4jGraphStore:
             raise self._failed(exc) from exc
 
     async def _write(self, query: str, **params: Any) -> None:
-        async def work(tx: AsyncManagedTransaction) -> None:
-            await (await tx.run(query, params)).consume()
+        await self._write_read(query, **params)
+
+    async def _write_read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
+            return await (await tx.run(query, params)).data()
 
         try:
             async with self._session() as session:
-                await session.execute_write(work)
+                return await session.execute_write(work)
         except KGError:
             raise
         except (DriverError, Neo4jError, OSError) as exc:
@@ -135,7 +138,8 @@ class Neo4jGraphStore:
 
     async def wipe(self) -> None:
         """Delete every node and relationship of the database (test isolation; keeps schema)."""
-        await self._write(cypher.DELETE_EVERYTHING)
+        while (await self._write_read(cypher.DELETE_EVERYTHING))[0]["n"]:
+            pass
 
     async def apply(self, batch: Batch) -> GraphDelta:
         encoded = Encoded.of(batch)  # validates before anything is sent
