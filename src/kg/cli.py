@@ -231,7 +231,9 @@ async def _watch(
             _print_report(await rt.indexer().index(path, repo))
             source = open_source(rt, "kg-watch")
             await source.start()
-            tasks.append(aio.create_task(assemble(rt, source).run()))
+            applier = assemble(rt, source)
+            await applier.prepare(repo)
+            tasks.append(aio.create_task(applier.run()))
         watcher = TreeWatcher(path, interval=interval, debounce=debounce)
         console.print(f"watching {watcher.root} as {repo!r} (Ctrl-C to stop)")
         try:

@@ -140,6 +140,14 @@ class Worker:
         self._stopping = asyncio.Event()
         self.stats = WorkerStats()
 
+    async def prepare(self, repo: str) -> None:
+        """Load what the first event of ``repo`` would otherwise wait for: the processed ids
+        and the indexer's per-repo cache (every file's symbol table)."""
+        await self._processed(repo)
+        root = await self._root(repo)
+        if root is not None:
+            await self._indexer.update_files(root, [], repo)
+
     def stop(self) -> None:
         self._stopping.set()
 

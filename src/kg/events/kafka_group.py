@@ -75,6 +75,11 @@ class KafkaGroupSource:
                 metadata_max_age_ms=5000,
                 max_poll_records=self._max_poll,
                 fetch_max_wait_ms=50,
+                # an update that re-resolves many dependents can take a while; the group must
+                # not evict a worker that is busy applying (redelivery would redo the work)
+                session_timeout_ms=45_000,
+                heartbeat_interval_ms=3_000,
+                max_poll_interval_ms=600_000,
             )
             if self._types is None:
                 # discussion.<name> topics appear as webhooks of new kinds arrive
