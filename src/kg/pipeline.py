@@ -123,15 +123,68 @@ class RepoCache:
     hashes: dict[str, str] = field(default_factory=dict)
     tables: dict[str, SymbolTable] = field(default_factory=dict)
     deps: dict[str, set[str]] = field(default_factory=dict)
+    interfaces: dict[str, str] = field(default_factory=dict)
+    # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
+    buffers: dict[str, bytes] = field(default_factory=dict)
 
     def forget(self, paths: Iterable[str]) -> None:
         for path in paths:
             self.hashes.pop(path, None)
             self.tables.pop(path, None)
             self.deps.pop(path, None)
+            self.interfaces.pop(path, None)
+            self.buffers.pop(path, None)
 
     def dependents(self, touched: set[str]) -> set[str]:
         return {p for p, deps in self.deps.items() if p not in touched and deps & touched}
+
+    def importers(self, added: Sequence[str]) -> set[str]:
+        """Files that may have imported a new file's module before it existed (their edges
+        pointed outside the project). Over-approximates by the module's last name."""
+        names = {self.tables[p].module.rpartition(".")[2] for p in added if p in self.tables}
+        names.discard("")
+        if not names:
+            return set()
+        return {
+            path
+            for path, table in self.tables.items()
+            if any(names.intersection(b.target.split(".")) for b in table.imports)
+        }
+
+
+def interface_of(table: SymbolTable) -> str:
+    """A digest of everything other files' resolution can read in a symbol table, minus
+    positions: names, kinds, bases, bound expressions (locals too: return values are inferred
+    through them), imports and exports, in source order. Inserting or moving lines leaves it
+    unchanged, so the commonest edits do not ripple into dependent files."""
+    defs = [
+        (
+            d.qualname,
+            d.kind,
+            d.id,
+            d.bases,
+            d.scope,
+            d.value_scope,
+            d.values,
+            d.index,
+            d.block is not None,
+            d.loop is not None,
+        )
+        for d in table.definitions
+    ]
+    imports = [(b.local, b.target, b.level, b.symbol, b.scope) for b in table.imports]
+    return content_hash(
+        json.dumps(
+            [
+                table.module,
+                table.is_package,
+                defs,
+                imports,
+                table.wildcard_imports,
+                table.all_names,
+            ],
+        )
+    )
 
 
 def repo_name_for(root: Path) -> str:
@@ -192,6 +245,10 @@ class Indexer:
             present: dict[str, tuple[FileExtractor, Candidate]] = {}
             gone: list[str] = []
             for change in changes:
+                if change.data is None:
+                    cache.buffers.pop(change.path, None)
+                else:
+                    cache.buffers[change.path] = change.data
                 item = await asyncio.to_thread(self._candidate, root, change, report)
                 if item is None:
                     if change.path in cache.hashes:
@@ -241,18 +298,31 @@ class Indexer:
             for chunk in self._file_batches(repo, extracts, hashes, deleted)
         ]
         cache.forget(deleted)
+        # Dependents need re-resolving only when what they can read of a file changed, not
+        # when its lines merely moved (see interface_of).
+        touched = set(deleted) | {
+            p for p in changed if cache.interfaces.get(p) != interface_of(extracts[p].symbols)
+        }
+        added = [p for p in changed if p not in cache.hashes]
         cache.hashes.update({p: hashes[p] for p in changed})
-        cache.tables.update({p: e.symbols for p, e in extracts.items()})
-        touched = set(changed) | set(deleted)
+        for path, ex in extracts.items():
+            cache.tables[path] = ex.symbols
+            cache.interfaces[path] = interface_of(ex.symbols)
         extractors = dict(candidates)
-        for path in sorted(cache.dependents(touched) - set(extracts)):
-            item = await asyncio.to_thread(self._candidate, root, FileChange(path), report)
+        todo = (cache.dependents(touched) | cache.importers(added)) - set(extracts)
+        for path in sorted(todo):
+            change = FileChange(path, cache.buffers.get(path))
+            item = await asyncio.to_thread(self._candidate, root, change, report)
             extractor = self._registry.for_path(path)
             if item is not None and extractor is not None:
                 extractors[path] = (extractor, item)
                 extracts.update(await self._extract(repo, [(path, extractor, item)], report))
         report.files_resolved = len(extracts)
-        for chunk in self._resolve_batches(repo, extracts, cache, extractors):
+        items = sorted(extracts.items())
+        for start in range(0, len(items), CHUNK_FILES):
+            chunk = await asyncio.to_thread(
+                self._resolve_chunk, repo, items[start : start + CHUNK_FILES], cache, extractors
+            )
             deltas.append(await self._apply(chunk, report))
         return deltas
 
@@ -266,9 +336,13 @@ class Indexer:
             cache.hashes[key[len(HASH) :]] = value
         for key, raw in (await self._store.states(repo, SYMTAB)).items():
             try:
-                cache.tables[key[len(SYMTAB) :]] = SymbolTable.model_validate_json(raw)
+                table = SymbolTable.model_validate_json(raw)
             except ValidationError:
                 log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", key)
+                continue
+            path = key[len(SYMTAB) :]
+            cache.tables[path] = table
+            cache.interfaces[path] = interface_of(table)
         for key, raw in (await self._store.states(repo, DEPS)).items():
             cache.deps[key[len(DEPS) :]] = set(json.loads(raw))
         self._caches[repo] = cache
@@ -356,30 +430,29 @@ class Indexer:
                 batch.state.update({HASH + path: None, SYMTAB + path: None, DEPS + path: None})
             yield batch
 
-    def _resolve_batches(
+    def _resolve_chunk(
         self,
         repo: str,
-        extracts: Mapping[str, FileExtract],
+        items: Sequence[tuple[str, FileExtract]],
         cache: RepoCache,
         candidates: Mapping[str, tuple[FileExtractor, Candidate]],
-    ) -> Iterable[Batch]:
-        items = sorted(extracts.items())
+    ) -> Batch:
+        """Resolve some files' references (CPU-bound: runs in a worker thread)."""
         resolvers = {name: ex.resolver() for name, ex in _by_extractor(candidates).items()}
-        for start in range(0, len(items), CHUNK_FILES):
-            batch = Batch(repo=repo)
-            for path, ex in items[start : start + CHUNK_FILES]:
-                resolver = resolvers.get(candidates[path][0].name)
-                scope = resolve_scope(repo, path)
-                batch.replace_scopes.add(scope)
-                if resolver is None:
-                    continue
-                resolved = resolver.resolve(repo, ex, cache.tables)
-                batch.relations += [r.with_owner(scope) for r in resolved.relations]
-                batch.entities += resolved.entities
-                deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
-                cache.deps[path] = deps
-                batch.state[DEPS + path] = json.dumps(sorted(deps))
-            yield batch
+        batch = Batch(repo=repo)
+        for path, ex in items:
+            resolver = resolvers.get(candidates[path][0].name)
+            scope = resolve_scope(repo, path)
+            batch.replace_scopes.add(scope)
+            if resolver is None:
+                continue
+            resolved = resolver.resolve(repo, ex, cache.tables)
+            batch.relations += [r.with_owner(scope) for r in resolved.relations]
+            batch.entities += resolved.entities
+            deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
+            cache.deps[path] = deps
+            batch.state[DEPS + path] = json.dumps(sorted(deps))
+        return batch
 
     # -- history ----------------------------------------------------------------------------
 

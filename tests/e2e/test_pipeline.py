@@ -197,3 +197,26 @@ async def test_update_files_applies_only_the_change(repo: Path, tmp_path: Path) 
         assert not await rt.store.find(EntityQuery(kinds=[EntityKind.CLASS], name="Page"))
         bad = await indexer.update_files(repo, [FileChange("pkg/bin.py", b"\x00\x01")])
         assert bad.skipped == {"binary": 1} and not bad.wrote_anything
+
+
+async def test_moving_lines_does_not_ripple_but_new_modules_do(repo: Path, tmp_path: Path) -> None:
+    settings = Settings(graph_url=f"sqlite:///{tmp_path}/r.db", embed=False)
+    async with open_runtime(settings) as rt:
+        await rt.indexer(embed=False).index(repo)
+        # A fresh indexer (cache loaded from the store, as after a restart).
+        indexer = rt.indexer(embed=False)
+        shifted = "# a comment that moves every line down\n\n" + FILES["pkg/util.py"]
+        report = await indexer.update_files(repo, [FileChange("pkg/util.py", shifted.encode())])
+        assert (report.files_changed, report.files_resolved) == (1, 1)
+
+        # app.py imports a module that does not exist yet: the call points outside the project
+        app = FILES["pkg/app.py"] + "\nfrom pkg.extra import helper\n\n\ndef run() -> None:\n"
+        app += "    helper()\n"
+        await indexer.update_files(repo, [FileChange("pkg/app.py", app.encode())])
+        extra = "def helper() -> int:\n    return 1\n"
+        report = await indexer.update_files(repo, [FileChange("pkg/extra.py", extra.encode())])
+        assert report.files_resolved >= 2, "the importer of a new module must be re-resolved"
+        run = await one(rt, EntityKind.FUNCTION, "run")
+        helper = await one(rt, EntityKind.FUNCTION, "helper")
+        calls = await rt.store.neighbors([run], [RelationKind.CALLS], "out")
+        assert helper in {n.entity.id for n in calls[run]}
