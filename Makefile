@@ -49,8 +49,8 @@ schema: install
 test: install
 	bash scripts/test.sh
 
-bench: install
-	$(BIN)/python -m bench
+bench: install  # `make bench SUITES="index stores"` for some
+	$(BIN)/python -m bench $(SUITES)
 
 clean:
 	rm -rf .kg .pytest_cache .mypy_cache .ruff_cache

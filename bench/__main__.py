@@ -1,36 +1,41 @@
 """codekg benchmarks (``make bench``): each suite prints its figures; none is part of the tests.
 
-    python -m bench                 # every suite
-    python -m bench index --repo ~/src/flask
-    python -m bench stores          # SQLite vs Neo4j (needs `scripts/services.sh up`)
+    python -m bench                      # every suite, one after the other
+    python -m bench index stores         # some suites
+    python -m bench.index --repo ~/src/flask   # one suite with its own options (--help)
 
+Suites: index (indexing throughput, incremental edits, search latency), stores (SQLite vs
+Neo4j bulk load and traversals at 100k nodes), search (filtered hybrid/dense/lexical latency at
+100k entities, embedding throughput), api (GraphQL query p95, subscription fan-out), live
+(editor loop save -> graphChanged, Kafka routing; needs --repo or /tmp/networkx).
 Compare ratios within one run: this machine is shared and noisy.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import importlib
+import subprocess
 import sys
 
-SUITES = ("index",)
+SUITES = ("index", "stores", "search", "api", "live")
 
 
-async def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    sub = parser.add_subparsers(dest="suite")
-    modules = {name: importlib.import_module(f"bench.{name}") for name in SUITES}
-    for name, module in modules.items():
-        module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").split("\n")[0]))
-    args = parser.parse_args(argv)
-    chosen = [args.suite] if args.suite else list(SUITES)
-    for name in chosen:
+def main(argv: list[str]) -> int:
+    if any(a in ("-h", "--help") for a in argv):
+        print(__doc__)
+        return 0
+    unknown = [a for a in argv if a not in SUITES]
+    if unknown:
+        print(f"unknown suite(s) {unknown}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    failed = []
+    for name in argv or SUITES:
         print(f"== bench {name}", flush=True)
-        if not args.suite:
-            args = parser.parse_args([name])
-        await modules[name].run(args)
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode:
+            failed.append(name)
+    if failed:
+        print(f"suites that failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:]))

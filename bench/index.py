@@ -8,6 +8,7 @@ other working tree (the edit benchmark rewrites a file, so never the original).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import subprocess
 import tempfile
@@ -152,3 +153,13 @@ async def run(args: argparse.Namespace) -> None:
         await bench_graph_only(repo, work)
         if not args.skip_embeddings:
             await bench_with_embeddings(repo, work)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.index", description=__doc__)
+    add_arguments(parser)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
