@@ -125,4 +125,3 @@ class GraphStore(Protocol):
     async def stats(self, repo: str | None = None) -> dict[str, int]:
         """Counts by entity kind and relation kind (keys are the kind names)."""
         ...
-
