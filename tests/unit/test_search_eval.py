@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.base import Embedder
 from embeddings.cache import CachedEmbedder, cache_key, model_slug
 from embeddings.factory import open_embedder
 from embeddings.hybrid import SearchHit
@@ -40,6 +41,11 @@ QUERIES = [
     {"qid": "q1", "query": "reverse a string", "gold_code_id": "c1"},
     {"qid": "q2", "query": "push item on a stack", "gold_code_id": "c2"},
 ]
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Embedder:
+    return open_embedder("all-MiniLM-L6-v2")
 
 
 def write_jsonl(path: Path, rows: list[dict[str, str]], extra: str = "") -> Path:
@@ -95,15 +101,14 @@ async def test_lexical_evaluation_through_the_product_index(tmp_path: Path) -> N
     assert (metrics.mrr, metrics.r1, metrics.r10) == (1.0, 1.0, 1.0)
 
 
-async def test_cached_embeddings_are_reused_across_runs(tmp_path: Path) -> None:
+async def test_cached_embeddings_are_reused_across_runs(tmp_path: Path, minilm: Embedder) -> None:
     snippets = load_corpus(write_jsonl(tmp_path / "c.jsonl", CORPUS)).rows
     queries = load_queries(write_jsonl(tmp_path / "q.jsonl", QUERIES)).rows
-    minilm = open_embedder("all-MiniLM-L6-v2")
     first = CachedEmbedder(minilm, tmp_path / "cache")
     async with SearchEvaluation.build(snippets, first, tmp_path / "a") as ev:
         semantic = await ev.run(ev.searcher(), queries, "semantic")
         hybrid = await ev.run(ev.searcher(), queries, "hybrid")
-    assert first.misses == ev.documents + len(queries) and first.hits == len(queries)
+    assert first.misses == ev.documents + len(queries) and first.hits == 3 * len(queries)
     again = CachedEmbedder(minilm, tmp_path / "cache")
     async with SearchEvaluation.build(snippets, again, tmp_path / "b") as ev:
         assert await ev.run(ev.searcher(), queries, "semantic") == semantic
@@ -115,7 +120,7 @@ async def test_cached_embeddings_are_reused_across_runs(tmp_path: Path) -> None:
     assert again.embed([text])[0] == pytest.approx(minilm.embed([text])[0], abs=1e-5)
 
 
-def test_cache_keys_separate_model_role_and_text(tmp_path: Path) -> None:
+def test_cache_keys_separate_model_role_and_text(tmp_path: Path, minilm: Embedder) -> None:
     keys = {
         cache_key("m", "document", "x"),
         cache_key("m", "query", "x"),
@@ -126,7 +131,6 @@ def test_cache_keys_separate_model_role_and_text(tmp_path: Path) -> None:
     assert model_slug("/models/all-mpnet-base-v2/").startswith("all-mpnet-base-v2-")
     assert model_slug("a/b") != model_slug("c/b")
     # A damaged shard costs only its vectors.
-    minilm = open_embedder("all-MiniLM-L6-v2")
     cached = CachedEmbedder(minilm, tmp_path)
     cached.embed(["one"])
     (cached.directory / "broken.npz").write_bytes(b"not a zip")

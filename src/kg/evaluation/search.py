@@ -18,6 +18,7 @@ relevant item: ``1 / log2(1 + rank)``), Recall@1 and Recall@10::
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -198,6 +199,11 @@ class SearchEvaluation:
         self, searcher: HybridSearcher, queries: Sequence[EvalQuery], mode: SearchMode, depth: int
     ) -> list[Lists]:
         """Every query's per-signal lists, ``depth`` documents deep, for fusing offline."""
+        if self.embedder is not None and mode != "lexical":
+            # One batch (and, behind a cache, one shard) instead of one model call per query;
+            # the searcher's own query embeddings are then cache hits.
+            texts = [q.query for q in queries]
+            await asyncio.to_thread(self.embedder.embed, texts, role="query")
         return [await searcher.retrieve(q.query, mode=mode, depth=depth) for q in queries]
 
     async def run(
