@@ -13,8 +13,8 @@ Throughput: the embedder's texts/s on CoSQA snippets (or the bench corpus) again
 model forward rate on the same texts pre-tokenised in length-sorted batches (tokenisation
 excluded), and against unsorted batches (padding waste).
 
-    python -m bench search --entities 100000 --queries 200
-    python -m bench search --skip-latency --texts 512
+    python -m bench.search --entities 100000 --queries 200
+    python -m bench.search --skip-latency --texts 512
 """
 
 from __future__ import annotations
@@ -207,3 +207,13 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.to_thread(throughput, args)
     if not args.skip_latency:
         await latency(args, open_embedder(args.model))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
+    add_arguments(parser)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
