@@ -23,6 +23,9 @@ Extractors do no I/O to stores. A plugin::
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +98,51 @@ class SymbolTable(BaseModel):
     imports: list[ImportBinding] = Field(default_factory=list)
     wildcard_imports: list[str] = Field(default_factory=list)
     all_names: list[str] | None = None
+
+    def interface_digest(self) -> str:
+        """A digest of everything other files' resolution can read here, minus positions:
+        names, kinds, bases, bound expressions (locals too: return values are inferred through
+        them), imports and exports, in source order. Inserting or moving lines leaves it
+        unchanged, so the commonest edits need no re-resolution of dependent files (their
+        edges name entities, not lines).
+
+        >>> t = SymbolTable(path="a.py", language="python", module="a", module_id="m")
+        >>> t.interface_digest() == t.model_copy().interface_digest()
+        True
+        """
+        defs = [
+            (
+                d.qualname,
+                d.kind,
+                d.id,
+                d.bases,
+                d.scope,
+                d.value_scope,
+                d.values,
+                d.index,
+                d.block is not None,
+                d.loop is not None,
+            )
+            for d in self.definitions
+        ]
+        imports = [(b.local, b.target, b.level, b.symbol, b.scope) for b in self.imports]
+        text = json.dumps(
+            [
+                self.language,
+                self.module,
+                self.is_package,
+                defs,
+                imports,
+                self.wildcard_imports,
+                self.all_names,
+            ]
+        )
+        # Anonymous scopes are named by position (``<lambda12_4>``): positions do not count.
+        text = _ANONYMOUS.sub("<>", text)
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+_ANONYMOUS = re.compile(r"<[a-z]+\d+_\d+>")
 
 
 @dataclass(frozen=True, slots=True)

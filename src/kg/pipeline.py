@@ -152,41 +152,6 @@ class RepoCache:
         }
 
 
-def interface_of(table: SymbolTable) -> str:
-    """A digest of everything other files' resolution can read in a symbol table, minus
-    positions: names, kinds, bases, bound expressions (locals too: return values are inferred
-    through them), imports and exports, in source order. Inserting or moving lines leaves it
-    unchanged, so the commonest edits do not ripple into dependent files."""
-    defs = [
-        (
-            d.qualname,
-            d.kind,
-            d.id,
-            d.bases,
-            d.scope,
-            d.value_scope,
-            d.values,
-            d.index,
-            d.block is not None,
-            d.loop is not None,
-        )
-        for d in table.definitions
-    ]
-    imports = [(b.local, b.target, b.level, b.symbol, b.scope) for b in table.imports]
-    return content_hash(
-        json.dumps(
-            [
-                table.module,
-                table.is_package,
-                defs,
-                imports,
-                table.wildcard_imports,
-                table.all_names,
-            ],
-        )
-    )
-
-
 def repo_name_for(root: Path) -> str:
     return root.resolve().name or "repo"
 
@@ -299,15 +264,15 @@ class Indexer:
         ]
         cache.forget(deleted)
         # Dependents need re-resolving only when what they can read of a file changed, not
-        # when its lines merely moved (see interface_of).
+        # when its lines merely moved (see SymbolTable.interface_digest).
         touched = set(deleted) | {
-            p for p in changed if cache.interfaces.get(p) != interface_of(extracts[p].symbols)
+            p for p in changed if cache.interfaces.get(p) != extracts[p].symbols.interface_digest()
         }
         added = [p for p in changed if p not in cache.hashes]
         cache.hashes.update({p: hashes[p] for p in changed})
         for path, ex in extracts.items():
             cache.tables[path] = ex.symbols
-            cache.interfaces[path] = interface_of(ex.symbols)
+            cache.interfaces[path] = ex.symbols.interface_digest()
         extractors = dict(candidates)
         todo = (cache.dependents(touched) | cache.importers(added)) - set(extracts)
         for path in sorted(todo):
@@ -342,7 +307,7 @@ class Indexer:
                 continue
             path = key[len(SYMTAB) :]
             cache.tables[path] = table
-            cache.interfaces[path] = interface_of(table)
+            cache.interfaces[path] = table.interface_digest()
         for key, raw in (await self._store.states(repo, DEPS)).items():
             cache.deps[key[len(DEPS) :]] = set(json.loads(raw))
         self._caches[repo] = cache

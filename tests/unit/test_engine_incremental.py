@@ -12,7 +12,6 @@ from extractors.code.python import PythonExtractor
 from extractors.code.resolver import (
     PYTHON,
     ScopeResolver,
-    interface_fingerprint,
     shared_resolver,
 )
 from extractors.code.scope_index import IndexCache, RepoIndex
@@ -95,13 +94,13 @@ def _edges(
 
 def test_interface_fingerprint_ignores_positions_but_not_names() -> None:
     base = b"def f(x):\n    return (lambda y: y)(x)\n"
-    fp = interface_fingerprint(_extract("a.py", base).symbols)
+    fp = _extract("a.py", base).symbols.interface_digest()
     shifted = b"\n\n# a comment\n" + base.replace(b"return", b"z = 1\n    return")
-    assert interface_fingerprint(_extract("a.py", shifted).symbols) != fp  # new local z
+    assert _extract("a.py", shifted).symbols.interface_digest() != fp  # new local z
     moved = b"\n\n\n" + base
-    assert interface_fingerprint(_extract("a.py", moved).symbols) == fp
+    assert _extract("a.py", moved).symbols.interface_digest() == fp
     renamed = base.replace(b"def f", b"def g")
-    assert interface_fingerprint(_extract("a.py", renamed).symbols) != fp
+    assert _extract("a.py", renamed).symbols.interface_digest() != fp
 
 
 def test_query_files_inherit_another_language() -> None:

@@ -23,8 +23,6 @@ provenance                  confidence   when
 from __future__ import annotations
 
 import builtins
-import hashlib
-import re
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -43,7 +41,6 @@ __all__ = [
     "Profile",
     "PythonResolver",
     "ScopeResolver",
-    "interface_fingerprint",
     "shared_resolver",
 ]
 
@@ -195,30 +192,6 @@ class PythonResolver(ScopeResolver):
 
     def __init__(self) -> None:
         super().__init__(PYTHON)
-
-
-def interface_fingerprint(table: SymbolTable) -> str:
-    """What other files' resolution can read of ``table``, without positions: when an edit
-    leaves it unchanged (a body edit that only shifts lines), files depending on this one
-    resolve exactly as before and need no re-resolution; edges name entities, not lines.
-
-    >>> from extractors.base import SymbolTable
-    >>> t = SymbolTable(path="a.py", language="python", module="a", module_id="m")
-    >>> interface_fingerprint(t) == interface_fingerprint(t.model_copy())
-    True
-    """
-    parts = [f"{table.language}|{table.module}|{table.is_package}|{table.all_names}"]
-    for d in table.definitions:
-        parts.append(f"d|{d.qualname}|{d.id}|{d.kind}|{d.scope}|{d.value_scope}|{d.index}|")
-        parts.append("|".join([*d.bases, "", *d.values]))
-    for b in table.imports:
-        parts.append(f"i|{b.local}|{b.target}|{b.level}|{b.symbol}|{b.scope}")
-    # Anonymous scopes are named by position (``<lambda12_4>``): positions do not count.
-    text = _ANONYMOUS.sub("<>", "\n".join(parts))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-_ANONYMOUS = re.compile(r"<[a-z]+\d+_\d+>")
 
 
 _SHARED: dict[Profile, ScopeResolver] = {}
