@@ -153,9 +153,7 @@ def _load(ep: EntryPoint, group: str) -> Extractor:
     try:
         extractor = target()
     except Exception as exc:
-        raise ExtractorError(
-            f"{where} could not be created with no arguments: {exc!r}"
-        ) from exc
+        raise ExtractorError(f"{where} could not be created with no arguments: {exc!r}") from exc
     if not isinstance(extractor, FileExtractor | RepoExtractor):
         raise ExtractorError(
             f"{where} made {type(extractor).__qualname__}, which is neither a FileExtractor "

@@ -61,8 +61,11 @@ def test_structure_relations_are_syntax_facts_owned_by_the_file() -> None:
     assert (RelationKind.CONTAINS, ids["src/shapes/circle.py"], ids["shapes.circle"]) in edges
     circle = ids["src/shapes/circle.py::Circle"]
     assert (RelationKind.DEFINES, ids["shapes.circle"], circle) in edges
-    assert (RelationKind.DEFINES, ids["src/shapes/circle.py::Circle"],
-            ids["src/shapes/circle.py::Circle.area"]) in edges
+    assert (
+        RelationKind.DEFINES,
+        ids["src/shapes/circle.py::Circle"],
+        ids["src/shapes/circle.py::Circle.area"],
+    ) in edges
     assert all(r.confidence == 1.0 and r.provenance == "code:syntax" for r in out.batch.relations)
     owner = file_scope("pyproj", "src/shapes/circle.py")
     assert all(r.owner == owner for r in out.batch.relations)
@@ -73,8 +76,14 @@ def test_structure_relations_are_syntax_facts_owned_by_the_file() -> None:
 def test_documents_per_symbol_and_per_file() -> None:
     out = extract("src/shapes/base.py")
     by_name = {d.payload["name"]: d for d in out.batch.documents}
-    assert set(by_name) == {"Shape", "Shape.__init__", "Shape.area", "Shape.describe", "tau",
-                            "src/shapes/base.py"}
+    assert set(by_name) == {
+        "Shape",
+        "Shape.__init__",
+        "Shape.area",
+        "Shape.describe",
+        "tau",
+        "src/shapes/base.py",
+    }
     area = by_name["Shape.area"]
     assert area.text.startswith("shapes.base.Shape.area\narea(self) -> float\nArea of the shape.")
     assert area.payload["kind"] == "Function" and area.payload["path"] == "src/shapes/base.py"
@@ -88,27 +97,36 @@ def test_symbol_table_imports_and_all() -> None:
     table = init.symbols
     assert (table.module, table.is_package) == ("shapes", True)
     assert table.all_names == ["Circle", "Shape", "area_of"]
-    assert ImportBinding(local="Shape", target="base.Shape", level=1, symbol=True, line=3
-                         ) in table.imports
+    assert (
+        ImportBinding(local="Shape", target="base.Shape", level=1, symbol=True, line=3)
+        in table.imports
+    )
     app = extract("src/app.py").symbols
     assert ImportBinding(local="json", target="json", line=3) in app.imports
-    assert ImportBinding(local="Circle", target="shapes.Circle", symbol=True, line=6
-                         ) in app.imports
+    assert ImportBinding(local="Circle", target="shapes.Circle", symbol=True, line=6) in app.imports
     defs = {d.qualname: d for d in extract("src/shapes/base.py").symbols.definitions}
     assert defs["Shape"].kind == "class" and defs["Shape"].line == 6
-    assert defs["Shape.area"].id == entity_id(EntityKind.FUNCTION, "pyproj",
-                                              "src/shapes/base.py::Shape.area")
+    assert defs["Shape.area"].id == entity_id(
+        EntityKind.FUNCTION, "pyproj", "src/shapes/base.py::Shape.area"
+    )
     assert defs["Shape.name"].kind == "attribute"  # self.name = name in __init__
 
 
 def test_import_forms_and_local_scope() -> None:
-    src = (b"import a.b\nimport c.d as e\nfrom . import m\nfrom ..p import q as r\n"
-           b"from x import *\n\ndef f():\n    import os\n")
+    src = (
+        b"import a.b\nimport c.d as e\nfrom . import m\nfrom ..p import q as r\n"
+        b"from x import *\n\ndef f():\n    import os\n"
+    )
     table = extract("pkg/sub/mod.py", src).symbols
     got = {(b.local, b.target, b.level, b.symbol, b.scope) for b in table.imports}
-    assert got == {("a.b", "a.b", 0, False, ""), ("e", "c.d", 0, False, ""),
-                   ("m", "m", 1, True, ""), ("r", "p.q", 2, True, ""),
-                   ("*", "x", 0, False, ""), ("os", "os", 0, False, "f")}
+    assert got == {
+        ("a.b", "a.b", 0, False, ""),
+        ("e", "c.d", 0, False, ""),
+        ("m", "m", 1, True, ""),
+        ("r", "p.q", 2, True, ""),
+        ("*", "x", 0, False, ""),
+        ("os", "os", 0, False, "f"),
+    }
     assert table.wildcard_imports == ["x"]
 
 

@@ -30,8 +30,7 @@ def project() -> tuple[dict[str, FileExtract], dict[str, SymbolTable]]:
     return extracts, {path: e.symbols for path, e in extracts.items()}
 
 
-def resolve(project: tuple[dict[str, FileExtract], Mapping[str, SymbolTable]], path: str
-            ) -> Batch:
+def resolve(project: tuple[dict[str, FileExtract], Mapping[str, SymbolTable]], path: str) -> Batch:
     extracts, tables = project
     return PythonResolver().resolve(REPO, extracts[path], tables)
 
@@ -53,17 +52,26 @@ def test_inheritance_and_calls_across_files(project) -> None:  # type: ignore[no
     shape = fid(EntityKind.CLASS, "src/shapes/base.py::Shape")
     inherits = edge(batch, RelationKind.INHERITS, circle, shape)
     assert (inherits.provenance, inherits.confidence) == ("code:import-resolved", 0.95)
-    calls = edge(batch, RelationKind.CALLS,
-                 fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.circumference"),
-                 fid(EntityKind.FUNCTION, "src/shapes/base.py::tau"))
+    calls = edge(
+        batch,
+        RelationKind.CALLS,
+        fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.circumference"),
+        fid(EntityKind.FUNCTION, "src/shapes/base.py::tau"),
+    )
     assert (calls.provenance, calls.confidence) == ("code:import-resolved", 0.95)
-    super_init = edge(batch, RelationKind.CALLS,
-                      fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.__init__"),
-                      fid(EntityKind.FUNCTION, "src/shapes/base.py::Shape.__init__"))
+    super_init = edge(
+        batch,
+        RelationKind.CALLS,
+        fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.__init__"),
+        fid(EntityKind.FUNCTION, "src/shapes/base.py::Shape.__init__"),
+    )
     assert (super_init.provenance, super_init.confidence) == ("code:member", 0.85)
-    annotated = edge(batch, RelationKind.CALLS,
-                     fid(EntityKind.FUNCTION, "src/shapes/circle.py::area_of"),
-                     fid(EntityKind.FUNCTION, "src/shapes/base.py::Shape.area"))
+    annotated = edge(
+        batch,
+        RelationKind.CALLS,
+        fid(EntityKind.FUNCTION, "src/shapes/circle.py::area_of"),
+        fid(EntityKind.FUNCTION, "src/shapes/base.py::Shape.area"),
+    )
     assert annotated.provenance == "code:member"
     owner = resolve_scope(REPO, "src/shapes/circle.py")
     assert all(r.owner == owner for r in batch.relations)
@@ -94,8 +102,12 @@ def test_self_member_and_reexported_class(project) -> None:  # type: ignore[no-u
 def test_name_match_and_ambiguous_fallbacks(project) -> None:  # type: ignore[no-untyped-def]
     app = resolve(project, "src/app.py")
     untyped = fid(EntityKind.FUNCTION, "src/app.py::untyped")
-    unique = edge(app, RelationKind.CALLS, untyped,
-                  fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.circumference"))
+    unique = edge(
+        app,
+        RelationKind.CALLS,
+        untyped,
+        fid(EntityKind.FUNCTION, "src/shapes/circle.py::Circle.circumference"),
+    )
     assert (unique.provenance, unique.confidence) == ("code:name-match", 0.6)
     for key in ("src/shapes/base.py::Shape.area", "src/shapes/circle.py::Circle.area"):
         amb = edge(app, RelationKind.CALLS, untyped, fid(EntityKind.FUNCTION, key))
@@ -113,8 +125,10 @@ def test_external_modules_come_back_as_entities(project) -> None:  # type: ignor
     assert (imp.provenance, imp.confidence) == ("code:external", 0.9)
     report = fid(EntityKind.FUNCTION, "src/app.py::report")
     assert edge(app, RelationKind.CALLS, report, json_module).provenance == "code:external"
-    assert edge(app, RelationKind.IMPORTS, module, fid(EntityKind.MODULE, "shapes")).provenance \
+    assert (
+        edge(app, RelationKind.IMPORTS, module, fid(EntityKind.MODULE, "shapes")).provenance
         == "code:import-resolved"
+    )
     # the imported symbol's module, behind the package's re-export
     edge(app, RelationKind.IMPORTS, module, fid(EntityKind.MODULE, "shapes.circle"))
 
@@ -131,7 +145,10 @@ def test_depends_on_follows_reexports(project) -> None:  # type: ignore[no-untyp
     _, tables = project
     resolver = PythonResolver()
     assert resolver.depends_on(tables["src/app.py"], tables) == {
-        "src/shapes/__init__.py", "src/shapes/base.py", "src/shapes/circle.py"}
+        "src/shapes/__init__.py",
+        "src/shapes/base.py",
+        "src/shapes/circle.py",
+    }
     assert resolver.depends_on(tables["src/shapes/base.py"], tables) == set()
 
 

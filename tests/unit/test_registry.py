@@ -12,7 +12,7 @@ from extractors.git import GitExtractor
 from extractors.registry import GROUP, ExtractorRegistry
 from kg.errors import ExtractorError
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from extractors.base import FileExtract, RepoBatch, SourceFile, SymbolTable
 from kg.model import Batch, Entity, EntityKind, file_scope
 
@@ -65,19 +65,18 @@ class NotAnExtractor:
 
 
 CONSTANT = 42
-'''
+"""
 
 
-def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: dict[str, str],
-                   group: str) -> str:
+def install_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: dict[str, str], group: str
+) -> str:
     """Write a module and a ``*.dist-info`` whose entry points name ``{mod}`` attributes."""
     mod = f"kgplugin_{uuid.uuid4().hex[:8]}"
     dist = f"{mod}-0.1.dist-info"
     (tmp_path / f"{mod}.py").write_text(PLUGIN_SOURCE)
     (tmp_path / dist).mkdir()
-    (tmp_path / dist / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {mod}\nVersion: 0.1\n"
-    )
+    (tmp_path / dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {mod}\nVersion: 0.1\n")
     lines = "".join(f"{name} = {value.format(mod=mod)}\n" for name, value in entries.items())
     (tmp_path / dist / "entry_points.txt").write_text(f"[{group}]\n{lines}")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -90,8 +89,9 @@ def fresh_group() -> str:
 
 def test_plugins_load_through_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     group = fresh_group()
-    install_plugin(tmp_path, monkeypatch,
-                   {"toml": "{mod}:TomlExtractor", "notes": "{mod}:make_notes"}, group)
+    install_plugin(
+        tmp_path, monkeypatch, {"toml": "{mod}:TomlExtractor", "notes": "{mod}:make_notes"}, group
+    )
     registry = ExtractorRegistry.from_entry_points(group)
     assert registry.names() == ["notes", "toml"]
     assert registry.errors == []
@@ -159,8 +159,9 @@ def test_duplicate_names_through_entry_points(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     group = fresh_group()
-    install_plugin(tmp_path, monkeypatch,
-                   {"first": "{mod}:TomlExtractor", "second": "{mod}:SameName"}, group)
+    install_plugin(
+        tmp_path, monkeypatch, {"first": "{mod}:TomlExtractor", "second": "{mod}:SameName"}, group
+    )
     with pytest.raises(ExtractorError, match="named 'toml' is already registered"):
         ExtractorRegistry.from_entry_points(group)
     lenient = ExtractorRegistry.from_entry_points(group, strict=False)
@@ -174,8 +175,9 @@ def test_register_rejects_duplicates_and_non_extractors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     group = fresh_group()
-    install_plugin(tmp_path, monkeypatch,
-                   {"toml": "{mod}:TomlExtractor", "toml2": "{mod}:OtherToml"}, group)
+    install_plugin(
+        tmp_path, monkeypatch, {"toml": "{mod}:TomlExtractor", "toml2": "{mod}:OtherToml"}, group
+    )
     registry = ExtractorRegistry([GitExtractor()])
     with pytest.raises(ExtractorError, match="'git' is already registered"):
         registry.register(GitExtractor(all_branches=True))
@@ -183,8 +185,8 @@ def test_register_rejects_duplicates_and_non_extractors(
         registry.register(object())  # type: ignore[arg-type]
     loaded = ExtractorRegistry.from_entry_points(group, strict=False)
     assert loaded.names() == ["toml"]
-    assert "extension '.toml' of extractor 'toml2' is already handled by 'toml'" in (
-        loaded.errors[0]
+    assert (
+        "extension '.toml' of extractor 'toml2' is already handled by 'toml'" in (loaded.errors[0])
     )
     with pytest.raises(ExtractorError, match="no extractor named 'python'; registered: git"):
         registry.get("python")
@@ -207,8 +209,11 @@ class Ext:
 
 
 def test_extension_dispatch() -> None:
-    ts, dts, make, rc = Ext("ts", ".ts", ".TSX"), Ext("dts", ".d.ts"), Ext("make", "Makefile"), (
-        Ext("rc", ".bashrc")
+    ts, dts, make, rc = (
+        Ext("ts", ".ts", ".TSX"),
+        Ext("dts", ".d.ts"),
+        Ext("make", "Makefile"),
+        (Ext("rc", ".bashrc")),
     )
     registry = ExtractorRegistry([ts, dts, make, rc])
     assert registry.for_path("src/app.ts") is ts
@@ -223,4 +228,3 @@ def test_extension_dispatch() -> None:
     assert registry.extensions() == frozenset({".ts", ".tsx", ".d.ts", "Makefile", ".bashrc"})
     assert [e.name for e in registry.file_extractors()] == ["dts", "make", "rc", "ts"]
     assert registry.repo_extractors() == []
-
