@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
-from kg.runtime import open_runtime
+from kg.pipeline import FileChange
+from kg.runtime import Runtime, open_runtime
 from kg.settings import Settings
 
 QUERIES = [
@@ -97,9 +100,49 @@ async def bench_graph_only(repo: Path, work: Path) -> None:
         target.write_text(original)
         await rt.indexer(embed=False).index(repo)
         print(
-            f"1-file edit re-index (whole command, incl. tree scan): "
+            f"1-file edit via kg index (whole command, incl. tree scan): "
             f"p50 {pct(times, 0.5):.0f} ms, p95 {pct(times, 0.95):.0f} ms"
         )
+        await bench_update_files(rt, repo, target, original)
+        hub = await most_depended_on(rt, repo)
+        await bench_update_files(rt, repo, repo / hub, (repo / hub).read_text())
+
+
+async def most_depended_on(rt: Runtime, repo: Path) -> str:
+    """The file most others' resolution reads: the worst case for an interface edit."""
+    counts: Counter[str] = Counter()
+    for raw in (await rt.store.states(repo.name, "deps:")).values():
+        counts.update(json.loads(raw))
+    return counts.most_common(1)[0][0]
+
+
+def _body_edit(original: str, i: int) -> str:
+    return f"# edit {i}\n" + original
+
+
+def _interface_edit(original: str, i: int) -> str:
+    return original + f"\n\ndef _bench_added_{i}():\n    pass\n"
+
+
+async def bench_update_files(rt: Runtime, repo: Path, target: Path, original: str) -> None:
+    """The editor/worker path: one long-lived indexer told which file changed."""
+    indexer = rt.indexer(embed=False)
+    rel = target.relative_to(repo).as_posix()
+    await indexer.update_files(repo, [FileChange(rel)])  # loads the repository cache once
+    for label, edit in (("body edit", _body_edit), ("interface edit", _interface_edit)):
+        times: list[float] = []
+        resolved = 0
+        for i in range(20):
+            change = FileChange(rel, edit(original, i).encode())
+            t0 = time.perf_counter()
+            report = await indexer.update_files(repo, [change])
+            times.append((time.perf_counter() - t0) * 1000)
+            resolved = max(resolved, report.files_resolved)
+        print(
+            f"1-file {label} via update_files ({rel}): p50 {pct(times, 0.5):.0f} ms, "
+            f"p95 {pct(times, 0.95):.0f} ms, up to {resolved} files re-resolved"
+        )
+    await indexer.update_files(repo, [FileChange(rel)])
 
 
 async def bench_with_embeddings(repo: Path, work: Path) -> None:
