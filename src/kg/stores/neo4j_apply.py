@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
 from kg.model import Batch, EntityKind, GraphDelta, RelationKind
 from kg.stores import cypher
+from kg.stores.delta import DeltaTally
 from kg.stores.neo4j_rows import Props, entity_props, relation_props
 
 # Rows per UNWIND statement: large enough to amortize round trips, small enough for one message.
@@ -42,34 +43,6 @@ class Encoded:
         return cls(batch, entities, relations)
 
 
-@dataclass(slots=True)
-class _Tally:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    relations_added: int = 0
-    relations_removed: int = 0
-    kinds: set[str] = field(default_factory=set)
-    paths: set[str] = field(default_factory=set)
-
-    def touch(self, kind: str, path: str | None) -> None:
-        self.kinds.add(kind)
-        if path is not None:
-            self.paths.add(path)
-
-    def delta(self, repo: str) -> GraphDelta:
-        return GraphDelta(
-            repo=repo,
-            added=sorted(self.added),
-            updated=sorted(self.updated),
-            removed=sorted(self.removed),
-            relations_added=self.relations_added,
-            relations_removed=self.relations_removed,
-            kinds=sorted(self.kinds),
-            paths=sorted(self.paths),
-        )
-
-
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
@@ -86,7 +59,7 @@ async def _records(
 
 
 async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta:
-    tally = _Tally()
+    tally = DeltaTally()
     batch = enc.batch
     deletions = list(dict.fromkeys(batch.deletions))
     for chunk in _chunks(deletions):
@@ -106,7 +79,9 @@ async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta
     return tally.delta(batch.repo)
 
 
-async def _remove(tx: AsyncManagedTransaction, tally: _Tally, query: str, **params: Any) -> None:
+async def _remove(
+    tx: AsyncManagedTransaction, tally: DeltaTally, query: str, **params: Any
+) -> None:
     rows, rels = await _records(tx, query, **params)
     for row in rows:
         tally.removed.append(row["id"])
@@ -125,7 +100,7 @@ async def _fingerprints(
 
 
 async def _upsert_entities(
-    tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: _Tally
+    tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: DeltaTally
 ) -> None:
     stored = await _fingerprints(tx, cypher.ENTITY_FINGERPRINTS, "ids", list(entities))
     by_kind: dict[EntityKind, list[Props]] = defaultdict(list)
@@ -162,7 +137,7 @@ async def _attached(
 async def _upsert_relations(
     tx: AsyncManagedTransaction,
     relations: Mapping[str, tuple[RelationKind, str, str, Props]],
-    tally: _Tally,
+    tally: DeltaTally,
 ) -> None:
     sources = sorted({src for (_, src, _, _) in relations.values()})
     stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "ids", sources)

@@ -10,42 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
 from kg.errors import InvalidInput
 from kg.model import Batch, GraphDelta
 from kg.stores import sql
+from kg.stores.delta import DeltaTally
 from kg.stores.sqlite_rows import Row, chunks, entity_row, relation_row
-
-
-@dataclass(slots=True)
-class _Tally:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    relations_added: int = 0
-    relations_removed: int = 0
-    kinds: set[str] = field(default_factory=set)
-    paths: set[str] = field(default_factory=set)
-
-    def touch(self, kind: str, path: str | None) -> None:
-        self.kinds.add(kind)
-        if path is not None:
-            self.paths.add(path)
-
-    def delta(self, repo: str) -> GraphDelta:
-        return GraphDelta(
-            repo=repo,
-            added=sorted(self.added),
-            updated=sorted(self.updated),
-            removed=sorted(self.removed),
-            relations_added=self.relations_added,
-            relations_removed=self.relations_removed,
-            kinds=sorted(self.kinds),
-            paths=sorted(self.paths),
-        )
 
 
 def apply_batch(conn: sqlite3.Connection, batch: Batch) -> GraphDelta:
@@ -56,7 +28,7 @@ def apply_batch(conn: sqlite3.Connection, batch: Batch) -> GraphDelta:
     for r in batch.relations:
         rid = r.id
         relations[rid] = relation_row(r, rid)
-    tally = _Tally()
+    tally = DeltaTally()
     conn.execute(sql.BEGIN)
     try:
         _remove_entities(conn, list(dict.fromkeys(batch.deletions)), tally)
@@ -89,14 +61,14 @@ def _delete(conn: sqlite3.Connection, build: Callable[[int], str], ids: Sequence
     return sum(conn.execute(build(len(chunk)), chunk).rowcount for chunk in chunks(ids))
 
 
-def _remove_entities(conn: sqlite3.Connection, ids: Sequence[str], tally: _Tally) -> None:
+def _remove_entities(conn: sqlite3.Connection, ids: Sequence[str], tally: DeltaTally) -> None:
     """Delete entities that exist among ``ids``, with every relation touching them."""
     found = _fetch(conn, sql.entity_kind_path, ids)
     _remove_found(conn, found, tally)
 
 
 def _remove_found(
-    conn: sqlite3.Connection, found: Iterable[tuple[str, str, str | None]], tally: _Tally
+    conn: sqlite3.Connection, found: Iterable[tuple[str, str, str | None]], tally: DeltaTally
 ) -> None:
     ids: list[str] = []
     for eid, kind, path in found:
@@ -117,7 +89,7 @@ def _replace_scope(
     scope: str,
     entities: Mapping[str, Row],
     relations: Mapping[str, Row],
-    tally: _Tally,
+    tally: DeltaTally,
 ) -> None:
     owned = conn.execute(sql.ENTITIES_OF_OWNER, (scope,))
     _remove_found(conn, [row for row in owned if row[0] not in entities], tally)
@@ -142,7 +114,7 @@ def _changed(
     return new, changed
 
 
-def _upsert_entities(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: _Tally) -> None:
+def _upsert_entities(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: DeltaTally) -> None:
     new, changed = _changed(conn, sql.entity_fingerprints, rows)
     for row in new:
         tally.added.append(str(row[0]))
@@ -169,7 +141,7 @@ def _attached(
     }
 
 
-def _upsert_relations(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: _Tally) -> None:
+def _upsert_relations(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: DeltaTally) -> None:
     new, changed = _changed(conn, sql.relation_fingerprints, rows)
     tally.relations_added += len(new) + len(changed)
     tally.relations_removed += len(changed)
