@@ -19,6 +19,7 @@ from extractors.base import (
     SourceFile,
     SymbolTable,
 )
+from extractors.code.documents import file_document, symbol_document
 from extractors.code.engine import QueryEngine
 from extractors.code.modules import module_name
 from extractors.code.python_syntax import ImportInfo, PySyntax, ScopeInfo, SyntaxDef, analyze
@@ -26,7 +27,6 @@ from extractors.code.resolver import PYTHON, shared_resolver
 from kg.model import (
     AttrValue,
     Batch,
-    Document,
     Entity,
     EntityKind,
     Relation,
@@ -38,7 +38,6 @@ from kg.model import (
 )
 
 LANGUAGE = "python"
-_DOC_LIMIT = 2000
 _PROVENANCE = "code:syntax"
 
 
@@ -257,49 +256,18 @@ class _Builder:
     def _document(
         self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
     ) -> None:
-        text = "\n".join(
-            part
-            for part in (
-                attrs["qualname"],
-                attrs.get("signature", ""),
-                attrs.get("docstring", ""),
-                self.text(node),
-            )
-            if isinstance(part, str) and part
-        )[:_DOC_LIMIT]
         self.batch.documents.append(
-            Document(
-                entity.id,
-                self.repo,
-                entity.kind,
-                str(text),
-                payload={
-                    "path": self.path,
-                    "language": LANGUAGE,
-                    "name": qualname,
-                    "kind": entity.kind.value,
-                },
-            )
+            symbol_document(entity, qualname, self.path, LANGUAGE, attrs, self.text(node))
         )
 
     def _file_document(self) -> None:
-        names = [
-            e.name for e in self.batch.entities if e.kind in (EntityKind.CLASS, EntityKind.FUNCTION)
-        ]
-        doc = _docstring(self, self.syntax.scopes[0].node)
-        text = "\n".join(p for p in (self.path, doc, " ".join(names)) if p)[:_DOC_LIMIT]
         self.batch.documents.append(
-            Document(
-                entity_id(EntityKind.FILE, self.repo, self.path),
+            file_document(
                 self.repo,
-                EntityKind.FILE,
-                text,
-                payload={
-                    "path": self.path,
-                    "language": LANGUAGE,
-                    "name": self.path,
-                    "kind": EntityKind.FILE.value,
-                },
+                self.path,
+                LANGUAGE,
+                _docstring(self, self.syntax.scopes[0].node),
+                self.batch.entities,
             )
         )
 

@@ -21,6 +21,7 @@ from extractors.base import (
     SourceFile,
     SymbolTable,
 )
+from extractors.code.documents import file_document, symbol_document
 from extractors.code.engine import QueryEngine
 from extractors.code.evaluate import Profile
 from extractors.code.generic_syntax import CLASS_KINDS, Collector, GDef, GImport, GRef, GSyntax
@@ -31,7 +32,6 @@ from extractors.code.spans import Spans
 from kg.model import (
     AttrValue,
     Batch,
-    Document,
     Entity,
     EntityKind,
     Relation,
@@ -42,7 +42,6 @@ from kg.model import (
     file_scope,
 )
 
-_DOC_LIMIT = 2000
 _SIGNATURE_LIMIT = 300
 _PROVENANCE = "code:syntax"
 _NAMESPACES = frozenset({"namespace", "module"})
@@ -302,46 +301,13 @@ class _Builder:
     def _document(
         self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
     ) -> None:
-        parts = (
-            attrs["qualname"],
-            attrs.get("signature", ""),
-            attrs.get("docstring", ""),
-            self.text(node),
-        )
-        text = "\n".join(p for p in parts if isinstance(p, str) and p)[:_DOC_LIMIT]
         self.batch.documents.append(
-            Document(
-                entity.id,
-                self.repo,
-                entity.kind,
-                text,
-                payload={
-                    "path": self.path,
-                    "language": self.language,
-                    "name": qualname,
-                    "kind": entity.kind.value,
-                },
-            )
+            symbol_document(entity, qualname, self.path, self.language, attrs, self.text(node))
         )
 
     def _file_document(self) -> None:
-        names = [
-            e.name for e in self.batch.entities if e.kind in (EntityKind.CLASS, EntityKind.FUNCTION)
-        ]
-        text = "\n".join(p for p in (self.path, " ".join(names)) if p)[:_DOC_LIMIT]
         self.batch.documents.append(
-            Document(
-                entity_id(EntityKind.FILE, self.repo, self.path),
-                self.repo,
-                EntityKind.FILE,
-                text,
-                payload={
-                    "path": self.path,
-                    "language": self.language,
-                    "name": self.path,
-                    "kind": EntityKind.FILE.value,
-                },
-            )
+            file_document(self.repo, self.path, self.language, "", self.batch.entities)
         )
 
 
