@@ -1,0 +1,51 @@
+"""Golden name-resolution tests of every tree-sitter language (``fixtures/langs/golden/<lang>``),
+written from what each language means, scored through the product's extractors and resolvers.
+
+Each floor is the score the engine reached: a change that loses an assertion fails here. Raise a
+floor when the engine gets better; never lower one to make a change pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors.registry import ExtractorRegistry
+from kg.evaluation.resolution import ResolutionScore, score_directory
+
+GOLDEN = Path(__file__).parent.parent / "fixtures" / "langs" / "golden"
+
+# language folder → (passed at least, assertions)
+FLOORS = {
+    "c": (12, 15),
+    "cpp": (3, 14),
+    "csharp": (16, 21),
+    "go": (16, 23),
+    "java": (28, 42),
+    "javascript": (31, 44),
+    "kotlin": (14, 23),
+    "php": (19, 24),
+    "ruby": (16, 18),
+    "rust": (23, 29),
+    "typescript": (30, 36),
+}
+
+
+@pytest.fixture(scope="module")
+def registry() -> ExtractorRegistry:
+    return ExtractorRegistry.from_entry_points(strict=False)
+
+
+@pytest.mark.parametrize("language", sorted(FLOORS))
+def test_golden_score_does_not_drop(language: str, registry: ExtractorRegistry) -> None:
+    score: ResolutionScore = score_directory(GOLDEN / language, registry)
+    floor, total = FLOORS[language]
+    assert score.total == total, "assertions were added or lost: update FLOORS"
+    failures = [f for s in score.per_file.values() for f in s.failures]
+    assert score.passed >= floor, failures
+
+
+def test_every_language_folder_has_a_floor() -> None:
+    folders = {p.name for p in GOLDEN.iterdir() if p.is_dir()}
+    assert folders == set(FLOORS)
