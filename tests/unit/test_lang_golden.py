@@ -20,15 +20,15 @@ GOLDEN = Path(__file__).parent.parent / "fixtures" / "langs" / "golden"
 FLOORS = {
     "c": (12, 15),
     "cpp": (3, 14),
-    "csharp": (16, 21),
+    "csharp": (18, 21),
     "go": (16, 23),
-    "java": (28, 42),
-    "javascript": (31, 44),
-    "kotlin": (14, 23),
+    "java": (33, 42),
+    "javascript": (33, 44),
+    "kotlin": (15, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (23, 29),
-    "typescript": (30, 36),
+    "typescript": (32, 36),
 }
 
 

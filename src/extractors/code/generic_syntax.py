@@ -132,6 +132,7 @@ class Collector:
         self._param_count: dict[int, int] = {}
         self.heritage: dict[int, list[Node]] = {}  # class node start → its base nodes
         self.impls: list[Captures] = []
+        self.declared: set[tuple[int, str]] = set()
 
     def in_error(self, pos: int) -> bool:
         return bool(self.errors.spans) and self.errors.at(pos) >= 0
@@ -146,7 +147,13 @@ class Collector:
             self._scope_def(index)
         self._impls()
         for kind, caps in rest:
-            self._binding(kind, caps)
+            if kind != "assign":
+                self._binding(kind, caps)
+        # ``this.x = v`` defines ``x`` only where the class declares no member ``x``.
+        self.declared = {(d.scope, d.name) for d in self.out.defs}
+        for kind, caps in rest:
+            if kind == "assign":
+                self._binding(kind, caps)
         if "imports" in self.engine.queries:
             self._imports()
         self._references()
@@ -204,8 +211,8 @@ class Collector:
                     name = owner
                 else:
                     prefix = owner
-        if kind == "lambda" or not name:
-            if kind not in ("lambda", "impl") and kind not in CLASS_KINDS:
+        if kind in _ANONYMOUS or not name:
+            if kind not in _ANONYMOUS and kind != "impl" and kind not in CLASS_KINDS:
                 return
             line, col = node.start_point
             name = name or f"<{kind}{line + 1}_{col}>"
@@ -219,7 +226,7 @@ class Collector:
 
     def _scope_def(self, index: int) -> None:
         scope = self.out.scopes[index]
-        if scope.kind in ("impl", "lambda"):
+        if scope.kind == "impl" or scope.kind in _ANONYMOUS:
             return
         outer = self.out.scopes[scope.parent].qualname
         owner = ".".join(p for p in (outer, scope.prefix) if p)
@@ -228,6 +235,8 @@ class Collector:
         name_node = _first(scope.caps, "name") or node
         line, col = last_name(self.spec, name_node).start_point
         kind = "class" if scope.kind in CLASS_KINDS else "function"
+        if scope.kind == "constructor" and scope.name == self._class_name(scope.parent):
+            kind = "constructor"  # ``new Circle()`` names the class, not this body
         d = GDef(scope.name, kind, scope.parent, owner, line + 1, col, node=node, detail=scope.kind)
         scope.defn = d
         for base in [*scope.caps.get("base", ()), *self.heritage.get(node.start_byte, ())]:
@@ -322,7 +331,7 @@ class Collector:
         written = self.w.expr(node)
         if written.startswith(RECEIVER + ".") and written.count(".") == 1:
             cls = self._enclosing_class(scope)
-            if cls >= 0:
+            if cls >= 0 and (cls, written[2:]) not in self.declared:
                 last = last_name(self.spec, node)
                 d = self._bind(written[2:], "attribute", last, cls, values)
                 d.value_scope = self.out.scopes[scope].qualname
@@ -360,6 +369,10 @@ class Collector:
         if mark:
             self.def_sites.add(site.start_byte)
         return d
+
+    def _class_name(self, scope: int) -> str:
+        here = self.out.scopes[scope]
+        return here.name if here.kind in CLASS_KINDS else ""
 
     def _enclosing_class(self, scope: int) -> int:
         while scope > 0:
@@ -408,7 +421,7 @@ class Collector:
                 scope_index=self.scope_at(stmt.start_byte),
             )
             self.out.imports.append(imp)
-            for n in (name, alias, local):
+            for n in (name, alias, local, imp.name_node):
                 if n is not None:
                     self.def_sites.add(n.start_byte)
 
@@ -460,6 +473,7 @@ class Collector:
         self.out.refs.append(GRef(name, kind, line + 1, col, self.scope_at(node.start_byte), owner))
 
 
+_ANONYMOUS = frozenset({"lambda", "block"})
 _BINDINGS = frozenset({"local", "field", "param", "self", "assign", "return", "default", "package"})
 
 

@@ -118,7 +118,10 @@ class _Builder:
             module=self.module,
             module_id=self.module_id,
             is_package=self.is_package,
-            definitions=[Definition(qualname="", id=self.module_id, kind="module", line=1), *defs],
+            definitions=[
+                Definition(qualname="", id=self.module_id, kind="module", line=self._first_line()),
+                *defs,
+            ],
             imports=imports,
             wildcard_imports=["." * b.level + b.target for b in imports if b.local == "*"],
         )
@@ -136,6 +139,11 @@ class _Builder:
             for r in self.syntax.refs
         ]
         return FileExtract(self.path, self.language, self.batch, table, refs, errors)
+
+    def _first_line(self) -> int:
+        """Where the module is written: its first non-blank line (as for Python)."""
+        body = self.src.lstrip()
+        return self.src.count(b"\n", 0, len(self.src) - len(body)) + 1 if body else 1
 
     def _import_refs(self, imp: GImport, made: list[ImportBinding]) -> None:
         """The imported name is a use of what it imports (``@`` paths bind no edge: the
@@ -212,7 +220,7 @@ class _Builder:
     def _definition(self, d: GDef, scope: int | None) -> Definition:
         qualname = f"{d.scope_name}.{d.name}" if d.scope_name else d.name
         eid = ""
-        if d.kind in ("class", "function") and d.node is not None:
+        if d.kind in ("class", "function", "constructor") and d.node is not None:
             eid = self._symbol(d, qualname, scope)
         elif d.kind == "variable" and d.scope == 0 and not d.alias:
             eid = self._variable(d, qualname)
