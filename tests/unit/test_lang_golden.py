@@ -23,11 +23,11 @@ FLOORS = {
     "csharp": (18, 21),
     "go": (16, 23),
     "java": (33, 42),
-    "javascript": (33, 44),
+    "javascript": (38, 44),
     "kotlin": (15, 23),
     "php": (19, 24),
     "ruby": (16, 18),
-    "rust": (23, 29),
+    "rust": (25, 29),
     "typescript": (32, 36),
 }
 

@@ -307,6 +307,8 @@ class Collector:
         values = [self.w.expr(value)] if value is not None else []
         values = [v for v in values if v != UNKNOWN] or self.w.instance_of(type_node)
         scope = self.scope_at(name.start_byte)
+        while "hoist" in caps and self.out.scopes[scope].kind == "block":
+            scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
         if kind == "param":
             self._param(name, scope, values)
         elif kind == "self":

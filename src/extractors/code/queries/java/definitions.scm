@@ -43,3 +43,11 @@
 (assignment_expression left: (field_access object: (this)) @target right: (_) @value) @assign
 (return_statement (_) @value) @return
 (package_declaration (_) @name) @package
+
+; Block scopes: a local inside braces or a loop head is not seen outside them.
+(block (block) @definition.block)
+(for_statement) @definition.block
+(enhanced_for_statement) @definition.block
+(if_statement consequence: (block) @definition.block)
+(if_statement alternative: (block) @definition.block)
+(while_statement body: (block) @definition.block)

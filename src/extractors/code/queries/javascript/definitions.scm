@@ -34,7 +34,19 @@
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
 
-(variable_declarator name: (_) @name value: (_)? @value) @local
+(lexical_declaration (variable_declarator name: (_) @name value: (_)? @value) @local)
+(variable_declaration (variable_declarator name: (_) @name value: (_)? @value) @local @hoist)
+
+; Block scopes: ``let``/``const`` inside braces and loop heads are not seen outside them
+; (``var`` is hoisted to its function: @hoist).
+(statement_block (statement_block) @definition.block)
+(program (statement_block) @definition.block)
+(if_statement consequence: (statement_block) @definition.block)
+(else_clause (statement_block) @definition.block)
+(for_in_statement) @definition.block
+(for_statement) @definition.block
+(while_statement body: (statement_block) @definition.block)
+(try_statement body: (statement_block) @definition.block)
 (formal_parameters (identifier) @name) @param
 (formal_parameters (assignment_pattern left: (identifier) @name)) @param
 (formal_parameters (rest_pattern (identifier) @name)) @param

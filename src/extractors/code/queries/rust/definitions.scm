@@ -37,3 +37,12 @@
 (return_expression (_) @value) @return
 (function_item body: (block (_) @value .)) @return
 (impl_item trait: (_) @base type: (_) @receiver) @heritage
+
+; Block scopes: a ``let`` inside braces or a loop pattern is not seen outside them.
+(block (expression_statement (block) @definition.block))
+(block (block) @definition.block)
+(for_expression) @definition.block
+(if_expression consequence: (block) @definition.block)
+(else_clause (block) @definition.block)
+(while_expression body: (block) @definition.block)
+(loop_expression body: (block) @definition.block)

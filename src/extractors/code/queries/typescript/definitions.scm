@@ -52,7 +52,21 @@
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
 
-(variable_declarator name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @local
+(lexical_declaration (variable_declarator name: (_) @name type: (type_annotation (_) @type)?
+  value: (_)? @value) @local)
+(variable_declaration (variable_declarator name: (_) @name type: (type_annotation (_) @type)?
+  value: (_)? @value) @local @hoist)
+
+; Block scopes: ``let``/``const`` inside braces and loop heads are not seen outside them
+; (``var`` is hoisted to its function: @hoist).
+(statement_block (statement_block) @definition.block)
+(program (statement_block) @definition.block)
+(if_statement consequence: (statement_block) @definition.block)
+(else_clause (statement_block) @definition.block)
+(for_in_statement) @definition.block
+(for_statement) @definition.block
+(while_statement body: (statement_block) @definition.block)
+(try_statement body: (statement_block) @definition.block)
 (required_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (optional_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (arrow_function parameter: (identifier) @name) @param
