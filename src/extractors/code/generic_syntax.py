@@ -218,6 +218,8 @@ class Collector:
             name = name or f"<{kind}{line + 1}_{col}>"
         start_node = _first(caps, "params") or _first(caps, "body")
         start = start_node.start_byte if start_node is not None else node.start_byte
+        if receiver is not None and kind != "impl" and receiver.parent is not None:
+            start = min(start, receiver.parent.start_byte)  # Go: ``func (r *T) M()`` binds r
         self.out.scopes.append(
             GScope(name, kind, start, node.end_byte, node, name, prefix, caps=caps)
         )

@@ -363,6 +363,7 @@ C_PROFILE = Profile(
     flow_sensitive=False,
     hidden_kinds=_F({"constructor"}),
     open_classes=True,
+    global_scope=True,  # external linkage: a program's files share their top-level names
     suffix_imports=True,
     builtins=_F({"printf", "malloc", "free", "sizeof", "memcpy", "strlen", "std", "NULL"}),
 )

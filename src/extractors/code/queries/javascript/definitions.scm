@@ -64,3 +64,15 @@
 
 (export_statement "default" value: (_) @value) @default
 (export_statement "default" declaration: (_ name: (_) @value)) @default
+
+; CommonJS: ``exports.x = ...`` and ``module.exports.x = ...`` define the module's ``x``.
+(expression_statement (assignment_expression
+  left: (member_expression object: (identifier) @_exports property: (property_identifier) @name)
+  right: (_) @value) @local
+  (#eq? @_exports "exports"))
+(expression_statement (assignment_expression
+  left: (member_expression
+    object: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
+    property: (property_identifier) @name)
+  right: (_) @value) @local
+  (#eq? @_module "module") (#eq? @_exports "exports"))

@@ -26,3 +26,10 @@
     function: (identifier) @_require
     arguments: (arguments . (string) @source .))
   (#eq? @_require "require")) @import
+
+(variable_declarator
+  name: (object_pattern (shorthand_property_identifier_pattern) @name)
+  value: (call_expression
+    function: (identifier) @_require
+    arguments: (arguments . (string) @source .))
+  (#eq? @_require "require")) @import
