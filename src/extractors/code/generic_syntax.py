@@ -404,8 +404,14 @@ class Collector:
 
     # -- imports -----------------------------------------------------------------------------
     def _imports(self) -> None:
-        for _, caps in self.engine.matches("imports", self.root):
+        matches = [caps for _, caps in self.engine.matches("imports", self.root)]
+        # A statement a richer pattern matched (alias, wildcard, names) is not also a plain
+        # import: plain patterns need no anchors, so trailing comments do not hide them.
+        rich = {c["import"][0].start_byte for c in matches if "import" in c and _RICH & c.keys()}
+        for caps in matches:
             stmt = _first(caps, "import")
+            if stmt is not None and stmt.start_byte in rich and not _RICH & caps.keys():
+                continue
             source = _first(caps, "source")
             if stmt is None or source is None or self.in_error(stmt.start_byte):
                 continue
@@ -478,6 +484,7 @@ class Collector:
 
 
 _ANONYMOUS = frozenset({"lambda", "block"})
+_RICH = frozenset({"name", "alias", "wildcard", "default", "namespace"})
 _BINDINGS = frozenset({"local", "field", "param", "self", "assign", "return", "default", "package"})
 
 

@@ -2,4 +2,4 @@
 
 (using_directive (identifier) @alias . "=" (_) @source) @import
 (using_directive name: (identifier) @alias (_) @source) @import
-(using_directive [(identifier) (qualified_name)] @source .) @import
+(using_directive [(identifier) (qualified_name)] @source) @import

@@ -2,4 +2,4 @@
 
 (import_header (identifier) @source (wildcard_import) @wildcard) @import
 (import_header (identifier) @source (import_alias (type_identifier) @alias)) @import
-(import_header (identifier) @source .) @import
+(import_header (identifier) @source) @import
