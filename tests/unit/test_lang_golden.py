@@ -20,9 +20,9 @@ GOLDEN = Path(__file__).parent.parent / "fixtures" / "langs" / "golden"
 FLOORS = {
     "c": (12, 15),
     "cpp": (8, 14),
-    "csharp": (18, 21),
+    "csharp": (20, 21),
     "go": (21, 23),
-    "java": (33, 42),
+    "java": (34, 42),
     "javascript": (41, 44),
     "kotlin": (18, 23),
     "php": (19, 24),

@@ -307,7 +307,8 @@ class Collector:
             return
         value, type_node = _first(caps, "value"), _first(caps, "type")
         values = [self.w.expr(value)] if value is not None else []
-        values = [v for v in values if v != UNKNOWN] or self.w.instance_of(type_node)
+        # A declared type is the static type, whatever the initializer's (``Shape s = c``).
+        values = self.w.instance_of(type_node) or [v for v in values if v != UNKNOWN]
         scope = self.scope_at(name.start_byte)
         while "hoist" in caps and self.out.scopes[scope].kind == "block":
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
