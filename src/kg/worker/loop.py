@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from kg.embedding_stage import EmbeddingStage
 from kg.errors import InvalidInput, KGError, StoreError
 from kg.events.base import Event, EventBus, Subscription
 from kg.events.schema import (
@@ -44,8 +45,9 @@ from kg.events.source import Delivery, EventSource
 from kg.insights.engine import InsightEngine
 from kg.model import Batch, Entity, EntityKind, GraphDelta, entity_id, merge_deltas
 from kg.pipeline import FileChange, Indexer
-from kg.resilience import CircuitBreaker, GuardedGraphStore
+from kg.resilience import CircuitBreaker, GuardedGraphStore, GuardedVectorIndex
 from kg.stores.base import EntityQuery, GraphStore
+from kg.worker.discussions import DiscussionWork, apply_discussion, plan_discussion
 
 if TYPE_CHECKING:
     from kg.runtime import Runtime
@@ -94,12 +96,15 @@ class WorkerStats:
     coalesced: int = 0  # file events superseded by a later one for the same path
     dead_lettered: int = 0
     unknown_repo: Counter[str] = field(default_factory=Counter)
-    discussions: int = 0
+    discussions: Counter[str] = field(default_factory=Counter)  # applied, per event.action
+    discussions_ignored: int = 0  # webhook events codekg does not read (star, push...)
     batches: int = 0
     retries: int = 0
     degraded: bool = False
     last_error: str = ""
     last_resolved: int = 0  # files (re-)resolved by the latest update: the cost of a change
+    vectors: str = "ok"  # the vector index: "ok", or degraded with its backlog (describe())
+    vector_backlog: int = 0  # vector writes waiting for the index to come back
 
 
 @dataclass(slots=True)
@@ -107,7 +112,7 @@ class _RepoWork:
     root: Path | None = None
     files: dict[str, FileChange] = field(default_factory=dict)
     reindex: bool = False
-    discussions: list[DiscussionEvent] = field(default_factory=list)
+    discussions: list[DiscussionWork] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     events: list[Delivery] = field(default_factory=list)
 
@@ -122,6 +127,8 @@ class Worker:
         tap: DeltaTap | None = None,
         insights: InsightEngine | None = None,
         breaker: CircuitBreaker | None = None,
+        embedding: EmbeddingStage | None = None,
+        vectors: GuardedVectorIndex | None = None,
         max_batch: int = 1000,
         fetch_wait: float = 0.2,
         retention: timedelta = timedelta(days=7),
@@ -132,6 +139,8 @@ class Worker:
         self._tap = tap
         self._insights = insights
         self._breaker = breaker
+        self._embedding = embedding  # for discussion text (the indexer embeds code itself)
+        self._vectors = vectors
         self._max_batch = max_batch
         self._fetch_wait = fetch_wait
         self._retention = retention
@@ -163,6 +172,7 @@ class Worker:
         deliveries = await self._source.fetch(self._max_batch, self._fetch_wait)
         if self._insights is not None:
             await self._insights.flush_due()
+        await self._check_vectors()
         if not deliveries:
             return 0
         self.stats.received += len(deliveries)
@@ -182,7 +192,19 @@ class Worker:
         self.stats.degraded = False
         await self._source.commit(deliveries)
         self.stats.batches += 1
+        await self._check_vectors()
         return len(deliveries)
+
+    async def _check_vectors(self) -> None:
+        """Replay parked vector writes when the index is back; report its state."""
+        v = self._vectors
+        if v is None:
+            return
+        await v.catch_up()
+        state = v.describe() if v.degraded else "ok"
+        if (state == "ok") != (self.stats.vectors == "ok"):
+            log.warning("worker vectors: %s", state)
+        self.stats.vectors, self.stats.vector_backlog = state, v.backlog
 
     # -- planning -------------------------------------------------------------------------
 
@@ -200,14 +222,19 @@ class Worker:
             return
         if not is_source_event(event):
             return  # another service's output (graph.delta, insight...): not ours to apply
+        if event.id in await self._processed(event.repo):
+            self.stats.duplicates += 1
+            return
         try:
             payload = parse_payload(event)
             _check(payload)
+            discussion = (
+                plan_discussion(event.repo, payload)
+                if isinstance(payload, DiscussionEvent)
+                else None
+            )
         except InvalidInput as exc:
             await self._dead(delivery, str(exc))
-            return
-        if event.id in await self._processed(event.repo):
-            self.stats.duplicates += 1
             return
         item = work.setdefault(event.repo, _RepoWork())
         item.ids.append(event.id)
@@ -227,8 +254,10 @@ class Worker:
         elif isinstance(payload, IngestRequested):
             item.reindex = True
             item.root = Path(payload.source)
+        elif discussion is not None:
+            item.discussions.append(discussion)
         elif isinstance(payload, DiscussionEvent):
-            item.discussions.append(payload)
+            self.stats.discussions_ignored += 1
 
     async def _processed(self, repo: str) -> set[str]:
         done = self._done.get(repo)
@@ -251,9 +280,19 @@ class Worker:
 
     # -- applying -------------------------------------------------------------------------
 
-    async def _apply(self, repo: str, item: _RepoWork) -> None:
+    async def _known(self, repo: str, item: _RepoWork) -> Path | None:
+        """The working tree of ``repo``, or None when the events cannot be applied to it:
+        code needs the tree on disk; discussions only need the repository to be indexed."""
         root = item.root or await self._root(repo)
-        if root is None or not await asyncio.to_thread(root.is_dir):
+        if root is None:
+            return None
+        if (item.reindex or item.files) and not await asyncio.to_thread(root.is_dir):
+            return None
+        return root
+
+    async def _apply(self, repo: str, item: _RepoWork) -> None:
+        root = await self._known(repo, item)
+        if root is None:
             self.stats.unknown_repo[repo] += len(item.ids)
             why = (
                 f"unknown repository {repo!r}: not indexed and the event names no root; "
@@ -271,13 +310,27 @@ class Worker:
         elif item.files:
             report = await self._indexer.update_files(root, list(item.files.values()), repo)
             self.stats.last_resolved = report.files_resolved
-        self.stats.discussions += len(item.discussions)
+        # after the code: links find symbols this batch added; before the insights: an open
+        # thread that now mentions an edited symbol is seen by the open-discussion rule
+        discussed = [d for work in item.discussions for d in await self._apply_discussion(work)]
         await self._mark(repo, item.ids)
         self.stats.applied += len(item.ids)
         deltas = self._tap.take() if self._tap is not None else []
         if self._insights is not None and deltas:
             delta = merge_deltas(repo, deltas)
             await self._insights.observe(delta, before=before, changed_paths=sorted(item.files))
+        if discussed:
+            await self._publish(merge_deltas(repo, discussed))
+
+    async def _apply_discussion(self, work: DiscussionWork) -> list[GraphDelta]:
+        deltas = await apply_discussion(self._store, work, embedding=self._embedding)
+        self.stats.discussions[f"{work.event}.{work.action}" if work.action else work.event] += 1
+        return deltas
+
+    async def _publish(self, delta: GraphDelta) -> None:
+        bus = self._tap.inner if self._tap is not None else None
+        if bus is not None and not delta.is_empty:
+            await bus.publish(Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump()))
 
     async def _snapshot(self, repo: str, paths: Sequence[str]) -> dict[str, Entity]:
         if not paths or len(paths) > SNAPSHOT_MAX_PATHS:
@@ -327,15 +380,23 @@ def assemble(
     fetch_wait: float = 0.2,
 ) -> Worker:
     """A worker over a runtime's backends: the graph store behind retries and a circuit
-    breaker, one long-lived indexer whose deltas also feed the insights engine."""
+    breaker, the vector index behind a breaker with a backlog (a down index delays vectors,
+    never events), one long-lived indexer whose deltas also feed the insights engine."""
     s = rt.settings
     breaker = CircuitBreaker("graph store")
     store = GuardedGraphStore(rt.store, breaker)
     tap = DeltaTap(rt.bus)
+    # A down vector index parks its writes instead of failing events (see GuardedVectorIndex).
+    vectors = (
+        GuardedVectorIndex(rt.index, CircuitBreaker("vector index", failures=2, reset_after=5.0))
+        if rt.index is not None
+        else None
+    )
+    embedding = rt.embedding_stage(index=vectors)
     indexer = Indexer(
         store,
         rt.registry,
-        embedding=rt.embedding_stage(),
+        embedding=embedding,
         bus=tap,
         max_file_bytes=s.max_file_bytes,
         include_generated=s.include_generated,
@@ -349,6 +410,8 @@ def assemble(
         tap=tap,
         insights=engine,
         breaker=breaker,
+        embedding=embedding,
+        vectors=vectors,
         max_batch=max_batch,
         fetch_wait=fetch_wait,
     )

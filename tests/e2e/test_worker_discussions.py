@@ -1,0 +1,344 @@
+"""``discussion.*`` events through the worker, on the in-process bus and on real Kafka.
+
+Payloads are the real GitHub webhook examples (@octokit/webhooks-examples, fetched by
+``scripts/fetch-webhook-examples.sh``) with their text pointed at this test repository's code:
+issues, comments, pull requests, reviews and review comments become entities linked to the
+symbols, files and threads they mention, valid while the thread is open; edits, closes and
+reopens replace the previous facts; the open-discussion insight fires on the next code edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kg.events.base import Event
+from kg.events.schema import DEAD_LETTER, DeadLetter, Insight
+from kg.insights.rules import InsightConfig
+from kg.model import EntityKind, Neighbor, RelationKind, entity_id
+from kg.runtime import Runtime, open_runtime, open_source
+from kg.settings import Settings
+from kg.worker import EVENT_STATE, Worker, assemble
+
+ROOT = Path(__file__).parents[2]
+INDEX = ROOT / ".cache/webhooks-examples-7.6.1/package/api.github.com/index.json"
+REPO = "talk"
+UTIL = (
+    "def core(x):\n    return x + 1\n\n\n"
+    "def helper(y):\n    return core(y) * 2\n\n\n"
+    "def spare(z):\n    return z\n"
+)
+WAIT = 60.0  # seconds; a Kafka consumer group discovers new discussion.* topics by metadata
+
+Examples = dict[tuple[str, str], dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def examples() -> Examples:
+    if not INDEX.exists():  # fetched through npm by the script the test command runs
+        subprocess.run(["bash", str(ROOT / "scripts/fetch-webhook-examples.sh")], check=True)
+    out: Examples = {}
+    for e in json.loads(INDEX.read_text()):
+        for ex in e["examples"]:
+            out.setdefault((e["name"], str(ex.get("action"))), ex)
+    return out
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("in-process", id="in-process"),
+        pytest.param("kafka", id="kafka", marks=pytest.mark.kafka),
+    ]
+)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    kafka = request.getfixturevalue("kafka_bootstrap") if request.param == "kafka" else ""
+    return Settings(
+        graph_url=f"sqlite:///{tmp_path}/kg/graph.db",
+        embed=False,
+        history=False,
+        kafka_bootstrap=kafka,
+        kafka_topic_prefix=f"disc{uuid.uuid4().hex[:10]}.",
+        kafka_partitions=2,
+    )
+
+
+@pytest.fixture
+async def rt(settings: Settings, tmp_path: Path) -> AsyncIterator[Runtime]:
+    root = tmp_path / REPO
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "util.py").write_text(UTIL)
+    async with open_runtime(settings) as runtime:
+        await runtime.indexer().index(root, REPO)
+        yield runtime
+
+
+@pytest.fixture
+async def worker(rt: Runtime) -> AsyncIterator[Worker]:
+    source = open_source(rt, f"g{uuid.uuid4().hex[:6]}")
+    await source.start()
+    w = assemble(rt, source, fetch_wait=0.05)
+    # every edit of this test is news: no quiet period per (symbol, rule)
+    assert w._insights is not None
+    w._insights.config = InsightConfig(dedup_window=0.0)
+    yield w
+    await source.close()
+
+
+def webhook(examples: Examples, event: str, action: str, **thread: Any) -> Event:
+    """The real example of ``event``/``action``, its thread's fields replaced by ``thread``
+    (and a ``comment``/``review`` body by ``thread["text"]``)."""
+    body = copy.deepcopy(examples[(event, action)])
+    text = thread.pop("text", None)
+    target = "issue" if "issue" in body else "pull_request"
+    body[target].update(thread)
+    for part in ("comment", "review"):
+        if part in body and text is not None:
+            body[part]["body"] = text
+    return Event.of(
+        f"discussion.{event}",
+        repo=REPO,
+        payload={"event": event, "action": action, "body": body},
+    )
+
+
+async def settle(rt: Runtime, worker: Worker, *events: Event) -> None:
+    """Step the worker until every event is recorded as processed."""
+    async with asyncio.timeout(WAIT):
+        for event in events:
+            while await rt.store.get_state(REPO, EVENT_STATE + event.id) is None:
+                await worker.step()
+
+
+async def links(rt: Runtime, src: str, kind: RelationKind) -> dict[str, Neighbor]:
+    found = (await rt.store.neighbors([src], [kind], "out")).get(src, [])
+    return {n.entity.name: n for n in found}
+
+
+def thread_id(number: int, pull: bool = False) -> str:
+    kind = EntityKind.PULL_REQUEST if pull else EntityKind.ISSUE
+    return entity_id(kind, REPO, f"#{number}")
+
+
+def at(minute: int) -> str:
+    return f"2024-02-01T10:{minute:02d}:00Z"
+
+
+def fn(name: str) -> str:
+    return entity_id(EntityKind.FUNCTION, REPO, f"pkg/util.py::{name}")
+
+
+def edit(body: str) -> Event:
+    return Event.of("file.changed", repo=REPO, payload={"path": "pkg/util.py", "content": body})
+
+
+async def test_threads_link_to_code_and_feed_the_open_discussion_insight(
+    rt: Runtime, worker: Worker, examples: Examples
+) -> None:
+    deltas = aiter(rt.bus.subscribe(["graph.delta"]))
+    insights = aiter(rt.bus.subscribe(["insight"]))
+    # a payload carries its thread as it is now: every one of #1 and #2 says the same text
+    text = "`core()` returns None on empty input (pkg/util.py)"
+    fix = "Fixes #1 by guarding `core()` for empty input"
+    opened = webhook(examples, "issues", "opened", body=text)
+    comment = webhook(examples, "issue_comment", "created", body=text, text="`helper()` too")
+    pull = webhook(examples, "pull_request", "opened", body=fix)
+    review = webhook(examples, "pull_request_review", "submitted", body=fix, text="looks right")
+    on_line = copy.deepcopy(examples[("pull_request_review_comment", "created")])
+    on_line["comment"].update(path="pkg/util.py", line=2, body="why + 1?")
+    on_line["pull_request"]["body"] = fix
+    located = Event.of(
+        "discussion.pull_request_review_comment",
+        repo=REPO,
+        payload={"event": "pull_request_review_comment", "action": "created", "body": on_line},
+    )
+    for event in (opened, comment, pull, review, located):
+        await rt.bus.publish(event)
+    await settle(rt, worker, opened, comment, pull, review, located)
+    assert worker.stats.discussions == {
+        "issues.opened": 1,
+        "issue_comment.created": 1,
+        "pull_request.opened": 1,
+        "pull_request_review.submitted": 1,
+        "pull_request_review_comment.created": 1,
+    }
+
+    issue = thread_id(1)
+    mentions = await links(rt, issue, RelationKind.MENTIONS)
+    assert set(mentions) == {"core", "util.py"}
+    created = examples[("issues", "opened")]["issue"]["created_at"]
+    for n in mentions.values():  # valid from the issue's opening, open-ended while open
+        assert n.relation.valid.from_time == datetime.fromisoformat(created)
+        assert n.relation.valid.to_time is None
+    [author] = (await rt.store.neighbors([issue], [RelationKind.AUTHORED], "in"))[issue]
+    assert author.entity.key == "github:Codertocat"
+    on_issue = (await rt.store.neighbors([issue], [RelationKind.COMMENTS_ON], "in"))[issue]
+    assert [set(await links(rt, n.entity.id, RelationKind.MENTIONS)) for n in on_issue] == [
+        {"helper"}
+    ]
+    pr = thread_id(2, pull=True)
+    assert set(await links(rt, pr, RelationKind.CLOSES)) == {"#1"}
+    assert set(await links(rt, pr, RelationKind.MENTIONS)) == {"core"}
+    [reviewer] = (await rt.store.neighbors([pr], [RelationKind.REVIEWS], "in"))[pr]
+    assert reviewer.relation.attrs["state"] == "commented"
+    comment_key = f"review-comment:{on_line['comment']['id']}"
+    review_comment = entity_id(EntityKind.COMMENT, REPO, comment_key)
+    assert set(await links(rt, review_comment, RelationKind.COMMENTS_ON)) == {
+        "#2",
+        "util.py",
+        "core",  # the symbol whose span holds line 2
+    }
+    async with asyncio.timeout(WAIT):  # subscribers see the discussion facts arrive
+        while issue not in (await anext(deltas)).payload["added"]:
+            pass
+
+    changed = edit(
+        UTIL.replace("return x + 1", "if x is None:\n        return 0\n    return x + 1")
+    )
+    await rt.bus.publish(changed)
+    await settle(rt, worker, changed)
+    got = await first_insight(worker, insights, "open-discussion")
+    assert got.evidence.entity_ids[0] == fn("core")
+    assert set(got.evidence.entity_ids[1:]) == {issue, pr}
+    assert got.evidence.numbers["open"] == 2
+
+
+async def first_insight(worker: Worker, it: AsyncIterator[Event], rule: str) -> Insight:
+    """The first pushed insight of ``rule`` (stepping flushes the held, non-critical ones)."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            pending = asyncio.ensure_future(anext(it))
+            while not pending.done():
+                await worker.step()
+                await asyncio.sleep(0.05)
+            got = Insight.model_validate(pending.result().payload)
+            if got.rule == rule:
+                return got
+
+
+async def test_edits_closes_and_reopens_replace_the_previous_facts(
+    rt: Runtime, worker: Worker, examples: Examples
+) -> None:
+    issue = thread_id(1)
+    opened = webhook(examples, "issues", "opened", body="`core()` is slow", updated_at=at(1))
+    edited = webhook(
+        examples, "issues", "edited", title="helper is slow", body="`helper()`", updated_at=at(3)
+    )
+    # sent after the edit but carrying the issue as it was before it (webhooks of different
+    # types are not ordered): its comment is new, its older view of the issue is not applied
+    comment = webhook(
+        examples,
+        "issue_comment",
+        "created",
+        body="`core()` is slow",
+        updated_at=at(2),
+        text="`spare()` too",
+    )
+    for event in (opened, edited):
+        await rt.bus.publish(event)
+    await settle(rt, worker, opened, edited)
+    await rt.bus.publish(comment)
+    await settle(rt, worker, comment)
+    [stored] = await rt.store.get([issue])
+    assert stored is not None and stored.attrs["title"] == "helper is slow"
+    assert set(await links(rt, issue, RelationKind.MENTIONS)) == {"helper"}  # core: gone
+
+    closed_at = "2024-03-01T10:00:00Z"
+    closed = webhook(
+        examples,
+        "issues",
+        "edited",
+        state="closed",
+        closed_at=closed_at,
+        body="`helper()`",
+        updated_at=at(4),
+    )
+    await rt.bus.publish(closed)
+    await settle(rt, worker, closed)
+    [stored] = await rt.store.get([issue])
+    assert stored is not None and stored.attrs["state"] == "closed"
+    end = datetime.fromisoformat(closed_at)
+    assert (await links(rt, issue, RelationKind.MENTIONS))["helper"].relation.valid.to_time == end
+    [on] = (await rt.store.neighbors([issue], [RelationKind.COMMENTS_ON], "in"))[issue]
+    spare = (await links(rt, on.entity.id, RelationKind.MENTIONS))["spare"]
+    assert spare.relation.valid.to_time == end  # the thread's comments close with it
+
+    changed = edit(UTIL.replace("return core(y) * 2", "return core(y) * 3 if y else 0"))
+    await rt.bus.publish(changed)
+    await settle(rt, worker, changed)
+    stored_insights = await rt.store.neighbors([fn("helper")], [RelationKind.ANNOTATES], "in")
+    rules = {str(n.entity.attrs["rule"]) for n in stored_insights.get(fn("helper"), [])}
+    assert "open-discussion" not in rules  # the only thread mentioning helper is closed
+
+    # a reopened issue keeps its old closed_at: the state says it is open
+    reopened = webhook(examples, "issues", "reopened", body="`helper()`", updated_at=at(5))
+    await rt.bus.publish(reopened)
+    await rt.bus.publish(closed)  # an at-least-once redelivery of an applied event
+    await settle(rt, worker, reopened)
+    while worker.stats.duplicates < 1:
+        await worker.step()
+    [stored] = await rt.store.get([issue])
+    assert stored is not None and stored.attrs["state"] == "open"
+    assert (await links(rt, issue, RelationKind.MENTIONS))["helper"].relation.valid.is_current
+    spare = (await links(rt, on.entity.id, RelationKind.MENTIONS))["spare"]
+    assert spare.relation.valid.is_current
+    insights = aiter(rt.bus.subscribe(["insight"]))
+    longer = "if y is None:\n        return 0\n    return core(y) * 4"
+    again = edit(UTIL.replace("return core(y) * 2", longer))
+    await rt.bus.publish(again)
+    await settle(rt, worker, again)
+    got = await first_insight(worker, insights, "open-discussion")  # open again: it fires
+    assert got.evidence.entity_ids == [fn("helper"), issue]
+
+    deleted = webhook(examples, "issue_comment", "deleted", body="`helper()`", updated_at=at(6))
+    await rt.bus.publish(deleted)
+    await settle(rt, worker, deleted)
+    gone = entity_id(
+        EntityKind.COMMENT, REPO, f"issue-comment:{deleted.payload['body']['comment']['id']}"
+    )
+    assert (await rt.store.get([gone])) == [None]
+
+
+async def test_bad_foreign_and_unknown_repo_discussions(
+    rt: Runtime, worker: Worker, examples: Examples
+) -> None:
+    dead = aiter(rt.bus.subscribe([DEAD_LETTER]))
+    no_issue = copy.deepcopy(examples[("issues", "opened")])
+    del no_issue["issue"]
+    bad_number = copy.deepcopy(examples[("issues", "opened")])
+    bad_number["issue"]["number"] = "seven"
+    star = examples[("star", "created")]
+    events = [
+        Event.of("discussion.issues", repo=REPO, payload={"event": "issues", "body": no_issue}),
+        Event.of("discussion.issues", repo=REPO, payload={"event": "issues", "body": bad_number}),
+        Event.of("discussion.star", repo=REPO, payload={"event": "star", "body": star}),
+        Event.of(
+            "discussion.issues",
+            repo="elsewhere",
+            payload={"event": "issues", "body": examples[("issues", "opened")]},
+        ),
+        webhook(examples, "issues", "opened", body="fine"),
+    ]
+    for event in events:
+        await rt.bus.publish(event)
+    await settle(rt, worker, events[-1])
+    async with asyncio.timeout(WAIT):
+        while worker.stats.unknown_repo["elsewhere"] < 1 or worker.stats.dead_lettered < 2:
+            await worker.step()
+        letters = [DeadLetter.model_validate((await anext(dead)).payload) for _ in range(3)]
+    errors = sorted(letter.error for letter in letters)
+    assert any("field 'issue' is missing" in e for e in errors)
+    assert any("'issue.number'" in e for e in errors)
+    assert any("unknown repository 'elsewhere'" in e for e in errors)
+    assert worker.stats.discussions_ignored == 1
+    assert worker.stats.discussions == {"issues.opened": 1}
+    assert (await rt.store.get([thread_id(1)]))[0] is not None
