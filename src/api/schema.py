@@ -74,7 +74,11 @@ class Query:
         found = await info.context.service.repositories()
         return [n for e in found if isinstance(n := to_node(e), Repository)]
 
-    @strawberry.field(description="Hybrid (semantic + lexical) search; hits explain their score.")
+    @strawberry.field(
+        description="Hybrid (semantic + lexical) search; hits explain their score. `context`: "
+        "the node the user is at (e.g. the open file); hits near it rank higher (the "
+        "`proximity` signal)."
+    )
     async def search(
         self,
         info: Info,
@@ -83,8 +87,10 @@ class Query:
         after: str | None = None,
         mode: SearchMode = SearchMode.HYBRID,
         filter: SearchFilter | None = None,
+        context: strawberry.ID | None = None,
     ) -> SearchConnection:
-        return await run_search(info, query, first, after, mode, filter)
+        near = None if context is None else _check_id(context)
+        return await run_search(info, query, first, after, mode, filter, near)
 
     @strawberry.field(
         description="Transitive dependents of a node and of its members (reverse CALLS, "

@@ -64,6 +64,11 @@ class SearchHit:
     node: Node
     score: float
     explanation: list[SignalScore]
+    vector_pending: bool = strawberry.field(
+        default=False,
+        description="The node's semantic vector is still being computed (background "
+        "embedding): until it is, only lexical search finds the node.",
+    )
 
 
 @strawberry.type
@@ -89,6 +94,7 @@ async def run_search(
     after: str | None,
     mode: SearchMode,
     filter: SearchFilter | None,
+    context: str | None = None,
 ) -> SearchConnection:
     page = await info.context.service.search(
         query,
@@ -96,6 +102,7 @@ async def run_search(
         filter=None if filter is None else filter.to_vector_filter(),
         first=check_first(first),
         after=decode_offset(after),
+        context=context,
     )
     edges: list[SearchHit] = []
     for r in page.results:
@@ -114,7 +121,11 @@ async def run_search(
         ]
         edges.append(
             SearchHit(
-                cursor=encode("o", r.offset), node=node, score=r.hit.score, explanation=explanation
+                cursor=encode("o", r.offset),
+                node=node,
+                score=r.hit.score,
+                explanation=explanation,
+                vector_pending=r.hit.pending,
             )
         )
     cursors = [encode("o", r.offset) for r in page.results]

@@ -56,6 +56,8 @@ QUERY_CACHE_SIZE = 256
 DEFAULT_FUSION: FusionMethod = "score"
 DEFAULT_WEIGHTS: Mapping[str, float] = {SEMANTIC: 1.0, LEXICAL: 0.2}
 RRF_K = 60.0
+# Payload flag of a point whose dense vector is still being computed (background embedding).
+PENDING = "pending"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,22 @@ class SearchHit:
     score: float
     payload: Mapping[str, AttrValue]
     signals: list[SignalScore] = field(default_factory=list)
+
+    @property
+    def pending(self) -> bool:
+        """The hit's dense vector is not computed yet: only lexical search can find it."""
+        return self.payload.get(PENDING) is True
+
+
+@dataclass(frozen=True, slots=True)
+class SearchContext:
+    """Where the user is: an entity id (e.g. the open file's) and/or a repository path.
+
+    Part of every searcher's signature; graph re-ranking (``kg.ranking``) turns it into the
+    ``proximity`` signal, plain fusion has no graph and ignores it."""
+
+    entity_id: str | None = None
+    path: str | None = None
 
 
 def collection_spec(dim: int) -> CollectionSpec:
@@ -124,6 +142,17 @@ def document_point(
         vectors[doc.vector] = [float(x) for x in dense]
     sparse_vectors = {SPARSE_VECTOR: sparse} if sparse.indices else {}
     return VectorPoint(doc.entity_id, vectors, sparse_vectors, payload)
+
+
+def pending_point(doc: Document, sparse: SparseVector) -> VectorPoint:
+    """The lexical-only point written before ``doc``'s dense vector exists.
+
+    Its stored hash is empty, so the content-hash check still sees the document as not
+    embedded (a crash before the vector arrives leaves it to the next run)."""
+    point = document_point(doc, None, sparse)
+    payload = dict(point.payload)
+    payload.update({pl.HASH: "", PENDING: True})
+    return VectorPoint(point.id, {}, point.sparse, payload)
 
 
 def _iso_time(value: AttrValue) -> str | None:
@@ -189,8 +218,10 @@ class HybridSearcher:
         mode: SearchMode = "hybrid",
         filter: VectorFilter | None = None,
         limit: int = 10,
+        context: SearchContext | None = None,
     ) -> list[SearchHit]:
-        """The best ``limit`` hits for ``query``, each with its per-signal explanation."""
+        """The best ``limit`` hits for ``query``, each with its per-signal explanation
+        (``context`` is accepted for the searcher seam; fusion alone does not use it)."""
         if limit <= 0 or not query.strip():
             return []
         lists = await self.retrieve(query, mode=mode, filter=filter, depth=max(self._depth, limit))

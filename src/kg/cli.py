@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -87,7 +88,14 @@ async def _index(settings: Settings, path: Path, name: str | None) -> IndexRepor
             bar.update(tasks[stage], completed=done, total=total or None)
 
         async with open_runtime(settings) as rt:
-            return await rt.indexer(progress).index(path, name)
+            # vectors follow the graph in the background; the command still ends with both
+            report = await rt.indexer(progress, background=True).index(path, name)
+            started = time.perf_counter()
+            await rt.wait_for_vectors(progress)
+            waited = time.perf_counter() - started
+            report.seconds += waited
+            report.embed_seconds += waited
+            return report
 
 
 def _print_report(r: IndexReport) -> None:

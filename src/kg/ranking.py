@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from embeddings.hybrid import SearchContext as SearchContext
 from embeddings.hybrid import SearchHit, SearchMode, SignalScore
 from embeddings.index.base import VectorFilter
 from kg.errors import ConfigError
@@ -53,6 +54,7 @@ class BaseSearcher(Protocol):
         mode: SearchMode = "hybrid",
         filter: VectorFilter | None = None,
         limit: int = 10,
+        context: SearchContext | None = None,
     ) -> list[SearchHit]: ...
 
 
@@ -69,14 +71,6 @@ class RankingWeights:
 
     def of(self, signal: str) -> float:
         return float(getattr(self, signal))
-
-
-@dataclass(frozen=True, slots=True)
-class SearchContext:
-    """Where the user is: an entity id (e.g. the open file's) and/or a repository path."""
-
-    entity_id: str | None = None
-    path: str | None = None
 
 
 class GraphAwareSearcher:

@@ -22,7 +22,7 @@ from embeddings.index.base import VectorIndex
 from embeddings.index.factory import open_vector_index
 from embeddings.sparse import SparseEncoder
 from extractors.registry import ExtractorRegistry
-from kg.embedding_stage import EmbeddingStage
+from kg.embedding_stage import EmbeddingStage, EmbedStatus
 from kg.events.base import EventBus
 from kg.events.kafka import KafkaBus
 from kg.events.memory import InProcessBus
@@ -48,18 +48,42 @@ class Runtime:
     sparse: SparseEncoder
     bus: EventBus
     registry: ExtractorRegistry
+    background: EmbeddingStage | None = None
 
-    def embedding_stage(self) -> EmbeddingStage | None:
+    def embedding_stage(self, index: VectorIndex | None = None) -> EmbeddingStage | None:
+        """A stage over the runtime's index, or over ``index`` (a wrapper of it, e.g. the
+        worker's ``GuardedVectorIndex``)."""
         if self.index is None:
             return None
-        return EmbeddingStage(self.index, self.embedder, self.sparse)
+        return EmbeddingStage(index or self.index, self.embedder, self.sparse)
 
-    def indexer(self, progress: Progress | None = None, *, embed: bool = True) -> Indexer:
+    def background_embedding(self) -> EmbeddingStage | None:
+        """The runtime's one background stage: vectors catch up after the graph is applied."""
+        if self.index is None:
+            return None
+        if self.background is None:
+            self.background = EmbeddingStage(
+                self.index, self.embedder, self.sparse, background=True
+            )
+        return self.background
+
+    async def wait_for_vectors(self, progress: Progress | None = None) -> EmbedStatus | None:
+        """Until the background stage has embedded everything queued; reports ``embedding``."""
+        if self.background is None:
+            return None
+        report = progress or (lambda stage, done, total: None)
+        return await self.background.wait(lambda done, total: report("embedding", done, total))
+
+    def indexer(
+        self, progress: Progress | None = None, *, embed: bool = True, background: bool = False
+    ) -> Indexer:
+        """``background``: the graph is written first and vectors follow (``wait_for_vectors``)."""
         s = self.settings
+        stage = self.background_embedding() if background else self.embedding_stage()
         return Indexer(
             self.store,
             self.registry,
-            embedding=self.embedding_stage() if embed else None,
+            embedding=stage if embed else None,
             bus=self.bus,
             max_file_bytes=s.max_file_bytes,
             include_generated=s.include_generated,
@@ -78,8 +102,11 @@ class Runtime:
 
     def service(self) -> GraphService:
         async def ingest(root: Path, progress: Progress) -> IndexReport:
-            # a fresh indexer per job: its progress callback reports to that job only
-            return await self.indexer(progress=progress).index(root)
+            # a fresh indexer per job: its progress callback reports to that job only; the
+            # graph is queryable once applied, the job ends when the vectors have caught up
+            report = await self.indexer(progress=progress, background=True).index(root)
+            await self.wait_for_vectors(progress)
+            return report
 
         return GraphService(self.store, self.searcher(), self.bus, ingest=ingest)
 
@@ -126,6 +153,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         raise
     index: VectorIndex | None = None
     embedder: Embedder | None = None
+    rt: Runtime | None = None
     try:
         if settings.embed:
             embedder = open_embedder(
@@ -150,6 +178,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await stage.start()
         yield rt
     finally:
+        if rt is not None and rt.background is not None:
+            await rt.background.close()
         if index is not None:
             await index.close()
         await bus.close()

@@ -207,13 +207,14 @@ class GraphService:
         filter: VectorFilter | None = None,
         first: int = 10,
         after: int | None = None,
+        context: str | None = None,
     ) -> SearchPage:
         """One page of hits joined with their entities; ``after`` is the offset of the last hit
         of the previous page. Hits whose entity is no longer in the graph are dropped. The page
-        carries a ``search_id`` for ``feedback``."""
+        carries a ``search_id`` for ``feedback``. ``context``: id of the node the user is at."""
         with tracer.start_as_current_span("service.search") as span:
             span.set_attribute("kg.search.mode", mode)
-            page = await self._search.page(query, mode, filter, first, after)
+            page = await self._search.page(query, mode, filter, first, after, context)
             span.set_attribute("kg.search.hits", len(page))
             return page
 

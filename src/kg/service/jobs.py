@@ -79,6 +79,7 @@ class JobRunner:
         self._ingest = ingest
         self._jobs: dict[str, Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reports: dict[str, set[asyncio.Task[None]]] = {}  # progress not yet published
         self._lock = asyncio.Lock()
 
     def get(self, job_id: str) -> Job:
@@ -124,6 +125,7 @@ class JobRunner:
             await self._set(replace(job, state="running", stage="start"))
             try:
                 report = await self._ingest(root, progress)
+                await self._flush(job.id)  # the last progress report comes before "succeeded"
             except asyncio.CancelledError:
                 raise
             except KGError as exc:
@@ -139,8 +141,16 @@ class JobRunner:
 
     def _progress(self, job_id: str, stage: str, done: int, total: int) -> None:
         task = asyncio.ensure_future(self._advance(job_id, stage, done, total))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        reports = self._reports.setdefault(job_id, set())
+        for pending in (self._tasks, reports):
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    async def _flush(self, job_id: str) -> None:
+        await asyncio.sleep(0)  # reports handed over with call_soon_threadsafe get scheduled
+        while reports := self._reports.get(job_id):
+            await asyncio.gather(*reports)
+        self._reports.pop(job_id, None)
 
     async def _advance(self, job_id: str, stage: str, done: int, total: int) -> None:
         # read the job when the update runs: a late report must not reopen a finished job

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from embeddings.hybrid import SearchHit, SearchMode
+from embeddings.hybrid import SearchContext, SearchHit, SearchMode
 from embeddings.index.base import VectorFilter
 from kg.errors import InvalidInput, NotFound
 from kg.feedback import FeedbackLog
@@ -29,7 +29,8 @@ REMEMBERED = 4096  # search ids known to be stored already (saves a write per re
 
 @runtime_checkable
 class Searcher(Protocol):
-    """What the service needs from hybrid search (``embeddings.hybrid.HybridSearcher``)."""
+    """What the service needs from hybrid search (``embeddings.hybrid.HybridSearcher``,
+    re-ranked with graph signals by ``kg.ranking.GraphAwareSearcher``)."""
 
     async def search(
         self,
@@ -38,6 +39,7 @@ class Searcher(Protocol):
         mode: SearchMode = "hybrid",
         filter: VectorFilter | None = None,
         limit: int = 10,
+        context: SearchContext | None = None,
     ) -> list[SearchHit]: ...
 
 
@@ -88,8 +90,10 @@ class SearchRunner:
         filter: VectorFilter | None,
         first: int,
         after: int | None,
+        context: str | None = None,
     ) -> SearchPage:
-        """``after`` is the offset of the last hit of the previous page."""
+        """``after`` is the offset of the last hit of the previous page; ``context`` the id of
+        the entity the user is at (the open file): hits near it rank higher."""
         if self._searcher is None:
             raise SearchUnavailable(
                 "search is not available: this server runs without a vector index; "
@@ -104,7 +108,8 @@ class SearchRunner:
                 f"search: first={first}, after={after} reaches past hit {MAX_SEARCH_WINDOW}; "
                 "narrow the query or the filter instead of paging that deep"
             )
-        joined = await self._joined_hits(query, mode, filter, window)
+        near = await self._context(context)
+        joined = await self._joined_hits(query, mode, filter, window, near)
         page = [
             SearchResult(hit=h, entity=e, offset=i)
             for i, (h, e) in enumerate(joined)
@@ -113,15 +118,33 @@ class SearchRunner:
         sid = await self._remember(query, None if filter is None else filter.repo)
         return SearchPage(results=page, has_next=len(joined) > start + first, search_id=sid)
 
+    async def _context(self, eid: str | None) -> SearchContext | None:
+        if eid is None:
+            return None
+        [entity] = await self._store.get([eid])
+        if entity is None:
+            raise NotFound(
+                f"search: context {eid!r} is not a node of the graph; pass the id of the file "
+                "or symbol the user is at (e.g. from `file(path:)`), or leave it out"
+            )
+        return SearchContext(entity_id=entity.id, path=entity.path)
+
     async def _joined_hits(
-        self, query: str, mode: SearchMode, filter: VectorFilter | None, window: int
+        self,
+        query: str,
+        mode: SearchMode,
+        filter: VectorFilter | None,
+        window: int,
+        context: SearchContext | None,
     ) -> list[tuple[SearchHit, Entity]]:
         """At least ``window`` hits whose entity exists, if the index has them: hits of
         entities gone from the graph (the index lags a delete) make us ask for more."""
         assert self._searcher is not None
         limit = window
         while True:
-            hits = await self._searcher.search(query, mode=mode, filter=filter, limit=limit)
+            hits = await self._searcher.search(
+                query, mode=mode, filter=filter, limit=limit, context=context
+            )
             entities = await self._store.get([h.id for h in hits]) if hits else []
             joined = [(h, e) for h, e in zip(hits, entities, strict=True) if e is not None]
             if len(joined) >= window or len(hits) < limit or limit >= MAX_SEARCH_WINDOW:
