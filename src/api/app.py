@@ -33,10 +33,12 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import authorized_headers, authorized_params
 from api.context import ApiContext, make_context
+from api.fanout import FanoutHub
 from api.graphiql import STATIC_DIR, STATIC_PREFIX, graphiql_html
 from api.http import GRAPHQL_RESPONSE, SubResponse, request_error_status
 from api.schema import build_schema
-from api.ws import TransportWSHandler
+from api.subscriptions import SHARED_FIELDS
+from api.ws import GraphQLWSHandler, TransportWSHandler
 from kg.errors import ConfigError
 from kg.service import GraphService
 from kg.settings import Settings
@@ -46,9 +48,12 @@ ServiceFactory = Callable[[], AbstractAsyncContextManager[GraphService]]
 
 class GraphQLView(GraphQL[ApiContext, None]):
     """Strawberry's ASGI view with our context (fresh DataLoaders per request), GraphiQL, the
-    API token check (``api.auth``) and server pings on graphql-transport-ws (``api.ws``)."""
+    API token check (``api.auth``), server pings on graphql-transport-ws and subscriptions
+    shared between identical subscribers on both WebSocket protocols (``api.ws``,
+    ``api.fanout``)."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = GraphQLWSHandler
 
     def __init__(self, settings: Settings, keep_alive_interval: float) -> None:
         super().__init__(
@@ -60,6 +65,9 @@ class GraphQLView(GraphQL[ApiContext, None]):
             allowed_origins=tuple(settings.cors_origins),
         )
         self.settings = settings
+        self.fanout = FanoutHub(
+            self.schema, shareable=SHARED_FIELDS, queue_size=settings.subscriber_queue
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -150,7 +158,9 @@ def _build(
         WebSocketRoute("/graphql", view),
         Mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.kg_fanout = view.fanout  # shared subscription streams and their counters
+    return app
 
 
 def create_app(

@@ -2,8 +2,10 @@
 # mypy: disable-error-code="untyped-decorator"
 """Subscriptions fed from the event bus: graph deltas, ingest progress and insights.
 
-Each subscription owns one bus subscription with a bounded queue (``settings.subscriber_queue``):
-a slow client drops its own oldest events and never holds up the publisher or anyone else.
+Each subscription execution owns one bus subscription with a bounded queue
+(``settings.subscriber_queue``): a slow consumer drops its own oldest events and never holds up
+the publisher or anyone else. Over WebSockets, identical subscriptions to ``SHARED_FIELDS`` run
+once for all their clients (``api.fanout``), each client with its own bounded queue.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ from kg.service import INGEST_PROGRESS, INSIGHT
 from kg.service import Job as JobState
 
 log = logging.getLogger(__name__)
+
+# Root fields whose results depend only on their arguments and the events, and that yield
+# nothing when they start: identical subscriptions to them share one execution (api.fanout).
+# ingestProgress yields the job's state first, which a client joining a running stream would
+# miss, so every client runs its own.
+SHARED_FIELDS = frozenset({"graphChanged", "insights"})
 
 
 @strawberry.type(description="What one write to the graph changed.")
