@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from extractors.discussions.webhook import payload_batch
 from kg.events.base import Event
 from kg.events.memory import InProcessBus
 from kg.events.schema import Insight
@@ -22,6 +27,7 @@ from kg.model import (
     Relation,
     RelationKind,
     Span,
+    entity_id,
 )
 from kg.stores.base import EntityQuery
 from kg.stores.sqlite import SqliteGraphStore
@@ -291,3 +297,68 @@ async def test_follow_observes_graph_deltas_from_a_subscription(store: SqliteGra
     await engine(store, bus=sink).follow(sub)  # held insights are flushed when it ends
     got = Insight.model_validate((await anext(aiter(out))).payload)
     assert got.rule == "open-discussion" and got.evidence.entity_ids[0] == target.id
+
+
+# -- review latency, over real GitHub webhook payload shapes --------------------------------
+
+WEBHOOKS = Path(__file__).parents[2] / ".cache/webhooks-examples-7.6.1/package/api.github.com"
+
+
+@pytest.fixture(scope="module")
+def webhooks() -> dict[tuple[str, str], dict[str, Any]]:
+    if not (WEBHOOKS / "index.json").exists():  # fetched through npm by the test command
+        script = Path(__file__).parents[2] / "scripts/fetch-webhook-examples.sh"
+        subprocess.run(["bash", str(script)], check=True)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in json.loads((WEBHOOKS / "index.json").read_text()):
+        for ex in e["examples"]:
+            out.setdefault((e["name"], str(ex.get("action"))), ex)
+    return out
+
+
+async def pull(
+    store: SqliteGraphStore,
+    hooks: dict[tuple[str, str], dict[str, Any]],
+    number: int,
+    opened: datetime,
+    reviewed: datetime | None = None,
+) -> GraphDelta:
+    """Pull request ``number`` opened at ``opened`` and, if given, reviewed at ``reviewed``
+    by someone else, as GitHub's pull_request and pull_request_review webhooks carry them."""
+    body = copy.deepcopy(hooks[("pull_request", "opened")])
+    body["pull_request"].update(number=number, created_at=opened.isoformat())
+    batch = payload_batch(REPO, "pull_request", body)
+    assert batch is not None
+    if reviewed is not None:
+        review = copy.deepcopy(hooks[("pull_request_review", "submitted")])
+        review["pull_request"].update(number=number, created_at=opened.isoformat())
+        review["review"].update(
+            id=10_000 + number, submitted_at=reviewed.isoformat(), user={"login": "reviewer"}
+        )
+        more = payload_batch(REPO, "pull_request_review", review)
+        assert more is not None
+        batch.extend(more)
+    return await store.apply(batch)
+
+
+async def test_review_latency_k_sigma_scales_severity_with_the_wait(
+    store: SqliteGraphStore, webhooks: dict[tuple[str, str], dict[str, Any]]
+) -> None:
+    start = NOW - timedelta(days=400)
+    hours = [0.5, 1, 2, 3, 5, 8, 12, 20, 26, 30]  # how long real reviews take: a wide spread
+    for i, h in enumerate(hours * 2):
+        await pull(store, webhooks, 100 + i, start, start + timedelta(hours=h))
+    ordinary = await pull(store, webhooks, 1, start, start + timedelta(hours=6))
+    assert await engine(store).observe(ordinary) == []
+    # an open pull request nobody has reviewed for almost a year: judged on its age so far
+    waiting = await pull(store, webhooks, 3, NOW - timedelta(days=360))
+    (crit,) = [i for i in await engine(store).observe(waiting) if i.rule.endswith("latency")]
+    assert crit.severity == "critical" and crit.evidence.numbers["z"] >= 6
+    assert crit.evidence.numbers["waiting"] == 1 and "still waiting" in crit.title
+    slow = await pull(store, webhooks, 2, start, start + timedelta(days=12))
+    (warn,) = [i for i in await engine(store).observe(slow) if i.rule.endswith("review-latency")]
+    n = warn.evidence.numbers
+    assert warn.severity == "warning" and n["hours"] == 288 and n["peers"] == 21
+    assert 3 <= n["z"] < crit.evidence.numbers["z"] and 3 < n["typical_hours"] < 12
+    assert "waited 12.0 days for a first review" in warn.explanation and n["waiting"] == 0
+    assert warn.evidence.entity_ids[0] == entity_id(EntityKind.PULL_REQUEST, REPO, "#2")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 
 from kg.events.base import Event, EventBus, Subscription
 from kg.events.schema import Insight
+from kg.insights.review import review_latency
 from kg.insights.rules import RULES, Change, Finding, InsightConfig, Rule
 from kg.model import (
     SYMBOL_KINDS,
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_LOOKUP = 2000  # entities of one delta examined (a full re-index is not an edit session)
 DEDUP_MEMORY = 100_000
 EDIT_ATTRS = ("signature", "complexity", "docstring", "decorators", "bases")
+DISCUSSION_KINDS = (EntityKind.ISSUE, EntityKind.PULL_REQUEST, EntityKind.COMMENT)
+DEFAULT_RULES: Sequence[Rule] = (*RULES, review_latency)
 
 
 def insight_scope(repo: str) -> str:
@@ -57,7 +60,7 @@ class InsightEngine:
         bus: EventBus | None,
         config: InsightConfig | None = None,
         *,
-        rules: Sequence[Rule] = RULES,
+        rules: Sequence[Rule] = DEFAULT_RULES,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -102,11 +105,12 @@ class InsightEngine:
         entities = [e for e in await self._store.get(ids) if e is not None]
         edited = [e for e in entities if e.kind in SYMBOL_KINDS and _edited(e, before.get(e.id))]
         commits = [e for e in entities if e.kind is EntityKind.COMMIT]
+        discussions = [e for e in entities if e.kind in DISCUSSION_KINDS]
         paths = set(delta.paths) | set(changed_paths)
         paths |= {e.path for e in edited if e.path}
         file_ids = [entity_id(EntityKind.FILE, delta.repo, p) for p in sorted(paths)]
         files = [e for e in await self._store.get(file_ids[:MAX_LOOKUP]) if e is not None]
-        return Change(delta.repo, edited, files, commits, paths, self._now(), before)
+        return Change(delta.repo, edited, files, commits, paths, self._now(), before, discussions)
 
     def _is_new(self, finding: Finding) -> bool:
         key = (finding.subject, finding.rule)

@@ -55,6 +55,7 @@ class Change:
     paths: set[str]
     now: datetime
     before: Mapping[str, Entity] = field(default_factory=dict)  # symbols before the change
+    discussions: list[Entity] = field(default_factory=list)  # issues, PRs, comments changed
 
 
 Rule = Callable[[GraphStore, Change, InsightConfig], Awaitable[list[Finding]]]

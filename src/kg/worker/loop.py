@@ -320,7 +320,10 @@ class Worker:
             delta = merge_deltas(repo, deltas)
             await self._insights.observe(delta, before=before, changed_paths=sorted(item.files))
         if discussed:
-            await self._publish(merge_deltas(repo, discussed))
+            discussion = merge_deltas(repo, discussed)
+            await self._publish(discussion)
+            if self._insights is not None:  # review latency, for one
+                await self._insights.observe(discussion)
 
     async def _apply_discussion(self, work: DiscussionWork) -> list[GraphDelta]:
         deltas = await apply_discussion(self._store, work, embedding=self._embedding)
