@@ -171,7 +171,7 @@ class Insight(Node):
 
     @strawberry.field
     def evidence(self) -> Evidence:
-        raw = attr(self.entity, "evidence_numbers")
+        raw = attr(self.entity, "numbers")
         numbers: dict[str, float] = {}
         if raw:
             try:
@@ -179,7 +179,7 @@ class Insight(Node):
                 numbers = {str(k): float(v) for k, v in loaded.items()}
             except (ValueError, TypeError, AttributeError):
                 numbers = {}
-        ids = attr_strs(self.entity, "evidence_ids")
+        ids = attr_strs(self.entity, "entity_ids")
         return Evidence(
             entity_ids=[strawberry.ID(i) for i in ids],
             numbers=[Measure(name=k, value=v) for k, v in sorted(numbers.items())],
@@ -195,7 +195,8 @@ class Insight(Node):
 
 
 def insight_entity(payload: InsightPayload) -> Entity:
-    """The entity shape of an ``insight`` event, so one GraphQL type serves both."""
+    """The entity shape of an ``insight`` event, so one GraphQL type serves both: the attrs
+    are those ``kg.insights.engine`` stores (``entity_ids``, ``numbers`` as JSON, ...)."""
     return Entity(
         id=payload.id,
         kind=EntityKind.INSIGHT,
@@ -207,8 +208,8 @@ def insight_entity(payload: InsightPayload) -> Entity:
             "severity": payload.severity,
             "title": payload.title,
             "explanation": payload.explanation,
-            "evidence_ids": list(payload.evidence.entity_ids),
-            "evidence_numbers": json.dumps(payload.evidence.numbers, sort_keys=True),
+            "entity_ids": list(payload.evidence.entity_ids),
+            "numbers": json.dumps(payload.evidence.numbers, sort_keys=True),
             "paths": list(payload.paths),
             "time": payload.time.isoformat(),
         },

@@ -36,6 +36,9 @@ from kg.events.base import Event, EventBus
 from kg.events.memory import InProcessBus
 from kg.events.schema import Evidence, Insight
 from kg.feedback import FeedbackLog
+from kg.insights.engine import InsightEngine
+from kg.insights.rules import Change, Finding, InsightConfig
+from kg.model import GraphDelta
 from kg.pipeline import Indexer, IndexReport, Progress
 from kg.service import GraphService
 from kg.settings import Settings
@@ -193,6 +196,67 @@ async def test_insights_subscription_filters_by_repo_severity_and_path(
         "paths": ["pkg/app.py"],
         "evidence": {"numbers": [{"name": "churn", "value": 3.0}]},
     }
+
+
+INSIGHT_FIELDS = """id repo name rule severity title explanation paths time
+  evidence { entityIds numbers { name value } entities { id } }"""
+
+
+async def test_engine_insights_read_the_same_live_and_stored(
+    demo_store: GraphStore, bus: EventBus, demo: Demo
+) -> None:
+    """The insights engine's real output, over the subscription (its bus event) and over
+    ``node`` (its stored entity): every field the engine produces comes through, the same."""
+
+    async def finds_one(store: GraphStore, change: Change, cfg: InsightConfig) -> list[Finding]:
+        return [
+            Finding(
+                rule="hotspot",
+                subject=demo.main.id,
+                severity="critical",  # published at once, not batched
+                title="main is hot",
+                explanation="changed in every commit",
+                evidence=Evidence(entity_ids=[demo.main.id], numbers={"churn": 3.0}),
+                paths=["pkg/app.py"],
+            )
+        ]
+
+    config = InsightConfig(dedup_window=0.0)  # every observe publishes again
+    engine = InsightEngine(demo_store, bus, config, rules=[finds_one])
+    sub = gql(f"subscription($r: String) {{ insights(repo: $r) {{ {INSIGHT_FIELDS} }} }}")
+    app = create_app(SETTINGS, GraphService(demo_store, None, bus))
+    async with running_server(app) as port:
+        transport = WebsocketsTransport(url=f"ws://127.0.0.1:{port}/graphql")
+        async with Client(transport=transport) as session:
+            got: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+
+            async def consume() -> None:
+                async for result in session.subscribe(sub, variable_values={"r": demo.name}):
+                    got.set_result(result["insights"])
+                    return
+
+            consumer = asyncio.create_task(consume())
+            delta = GraphDelta(repo=demo.name, updated=[demo.main.id], paths=["pkg/app.py"])
+            while not got.done():
+                await engine.observe(delta)
+                await asyncio.sleep(0.05)
+            await consumer
+        live = got.result()
+        async with http_client(GraphService(demo_store, None, bus)) as c:
+            q = f"query($id: ID!) {{ node(id: $id) {{ ... on Insight {{ {INSIGHT_FIELDS} }} }} }}"
+            stored = (await data_of(c, q, id=live["id"]))["node"]
+    assert live["evidence"] == {
+        "entityIds": [demo.main.id],
+        "numbers": [{"name": "churn", "value": 3.0}],
+        "entities": [{"id": demo.main.id}],
+    }
+    assert (live["rule"], live["severity"], live["paths"]) == (
+        "hotspot",
+        "CRITICAL",
+        ["pkg/app.py"],
+    )
+    assert live["time"] is not None
+    assert stored == live
 
 
 @pytest.fixture
