@@ -362,3 +362,29 @@ async def test_review_latency_k_sigma_scales_severity_with_the_wait(
     assert 3 <= n["z"] < crit.evidence.numbers["z"] and 3 < n["typical_hours"] < 12
     assert "waited 12.0 days for a first review" in warn.explanation and n["waiting"] == 0
     assert warn.evidence.entity_ids[0] == entity_id(EntityKind.PULL_REQUEST, REPO, "#2")
+
+
+async def test_an_isolated_insight_is_pushed_at_once_a_burst_is_grouped(
+    store: SqliteGraphStore,
+) -> None:
+    targets = [fn("d.py", f"f{i}") for i in range(3)]
+    issue = Entity.make(EntityKind.ISSUE, REPO, "#7", name="#7", attrs={"state": "open"})
+    mentions = [rel(RelationKind.MENTIONS, issue, t) for t in targets]
+    await store.apply(Batch(REPO, entities=[*targets, issue], relations=mentions))
+    bus, clock = InProcessBus(), Clock()
+    sub = bus.subscribe(["insight"])
+    eng = engine(store, bus, clock, batch_window=0.5)
+    clock.t = 100.0  # an edit after a quiet period: no reason to wait
+    await eng.observe(GraphDelta(repo=REPO, updated=[targets[0].id]))
+    assert eng.published == 1 and sub.dropped == 0
+    clock.t = 100.1  # the next edits of a burst: held, then published together
+    await eng.observe(GraphDelta(repo=REPO, updated=[targets[1].id]))
+    clock.t = 100.2
+    await eng.observe(GraphDelta(repo=REPO, updated=[targets[2].id]))
+    await eng.flush_due()
+    assert eng.published == 1
+    clock.t = 100.6
+    await eng.flush_due()
+    assert eng.published == 3
+    got = [Insight.model_validate((await anext(aiter(sub))).payload) for _ in range(3)]
+    assert [i.evidence.entity_ids[0] for i in got] == [t.id for t in targets]

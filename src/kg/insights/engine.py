@@ -2,8 +2,10 @@
 recently, stores every insight (queryable history) and publishes them on the bus.
 
 * De-duplicated per (subject entity, rule) within ``dedup_window`` seconds.
-* Critical insights are published at once; the others are held and published together every
-  ``batch_window`` seconds (``flush_due``), so a burst of edits does not flood subscribers.
+* Critical insights are published at once; the others at most once per ``batch_window``
+  seconds: right away when nothing was published within the window (an isolated edit is not
+  kept waiting), else held and published together when the window has passed
+  (``flush_due``), so a burst of edits does not flood subscribers.
 * Stored as ``Insight`` entities (attrs: rule, severity, title, explanation, entity_ids,
   numbers as JSON, paths, time), owner ``insights:<repo>``, linked to their subject with
   ANNOTATES; published as ``insight`` events whose payload is ``Insight.model_dump(mode="json")``.
@@ -72,7 +74,7 @@ class InsightEngine:
         self._now = now
         self._recent: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._pending: list[Insight] = []
-        self._pending_since: float | None = None
+        self._last_publish: float | None = None
         self.published = 0
         self.suppressed = 0
 
@@ -182,20 +184,21 @@ class InsightEngine:
         await self._store.apply(batch)
 
     async def _queue(self, insights: Sequence[Insight]) -> None:
-        critical = [i for i in insights if i.severity == "critical"]
+        await self._publish([i for i in insights if i.severity == "critical"])
         self._pending += [i for i in insights if i.severity != "critical"]
-        if self._pending and self._pending_since is None:
-            self._pending_since = self._clock()
-        await self._publish(critical)
+        await self.flush_due()  # a critical one just published counts: the rest are held
+
+    def _quiet(self) -> bool:
+        last = self._last_publish
+        return last is None or self._clock() - last >= self.config.batch_window
 
     async def flush_due(self) -> None:
-        """Publish held insights whose batch window has passed."""
-        since = self._pending_since
-        if since is not None and self._clock() - since >= self.config.batch_window:
+        """Publish held insights once the batch window since the last publication passed."""
+        if self._pending and self._quiet():
             await self.flush()
 
     async def flush(self) -> None:
-        pending, self._pending, self._pending_since = self._pending, [], None
+        pending, self._pending = self._pending, []
         await self._publish(pending)
 
     async def _publish(self, insights: Sequence[Insight]) -> None:
@@ -205,6 +208,8 @@ class InsightEngine:
             payload = i.model_dump(mode="json")
             await self._bus.publish(Event.of("insight", repo=i.repo, payload=payload))
             self.published += 1
+        if insights:
+            self._last_publish = self._clock()
 
     async def follow(self, sub: Subscription) -> None:
         """Standalone mode: observe every ``graph.delta`` of a subscription until it ends."""
