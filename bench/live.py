@@ -18,15 +18,22 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
 
 from kg.events.base import Event
 from kg.events.kafka import KafkaBus
-from kg.model import EntityKind
-from kg.runtime import open_runtime, open_source
+from kg.model import Entity, EntityKind
+from kg.runtime import Runtime, open_runtime, open_source
 from kg.settings import Settings
 from kg.stores.base import EntityQuery
-from kg.worker import assemble
+from kg.worker import Worker, assemble
 
 REPO = "benchrepo"
 LEAF = 5  # a save whose dependents re-resolve at most this many files
@@ -35,6 +42,89 @@ LEAF = 5  # a save whose dependents re-resolve at most this many files
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class SpanTimes(trace.NoOpTracerProvider):
+    """A minimal OpenTelemetry provider that sums span durations by name (ms): where a save's
+    time goes inside the worker (pipeline.update/extract/apply, insights.observe...)."""
+
+    def __init__(self) -> None:
+        self.ms: defaultdict[str, float] = defaultdict(float)
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _TimingTracer(self.ms)
+
+
+class _TimingTracer(trace.NoOpTracer):
+    def __init__(self, ms: defaultdict[str, float]) -> None:
+        self._ms = ms
+
+    @contextmanager
+    def start_as_current_span(self, name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        started = time.perf_counter()
+        try:
+            yield trace.INVALID_SPAN
+        finally:
+            self._ms[name] += (time.perf_counter() - started) * 1000
+
+
+SPANS = SpanTimes()
+trace.set_tracer_provider(SPANS)
+
+
+@dataclass
+class Save:
+    delta_ms: float
+    resolved: int
+    stages: dict[str, float]  # worker stages of the save's batch (WorkerStats.stages)
+    spans: dict[str, float]  # span totals during the save
+    insight_ms: float | None = None
+
+
+def edit_of(root: Path, fn: Entity, i: int) -> str:
+    """A real edit at the end of the function body: one more branch (complexity + 1)."""
+    path = root / (fn.path or "")
+    lines = path.read_text().splitlines(keepends=True)
+    span = fn.span
+    assert span is not None
+    head = lines[span.start_line - 1]
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    lines.insert(span.end_line, f"{indent}if _bench_{i} := None:\n{indent}    pass\n")
+    new = "".join(lines)
+    path.write_text(new)
+    return new
+
+
+async def one_save(
+    rt: Runtime,
+    worker: Worker,
+    it: AsyncIterator[Event],
+    insights: AsyncIterator[Event],
+    root: Path,
+    fn: Entity,
+    i: int,
+) -> Save | None:
+    new = edit_of(root, fn, i)
+    SPANS.ms.clear()
+    start = time.perf_counter()
+    await rt.bus.publish(
+        Event.of("file.changed", repo=REPO, payload={"path": fn.path, "content": new})
+    )
+    try:
+        async with asyncio.timeout(120):
+            while fn.path not in (await anext(it)).payload["paths"]:
+                pass
+    except TimeoutError:
+        return None
+    save = Save((time.perf_counter() - start) * 1000, worker.stats.last_resolved, {}, {})
+    try:
+        async with asyncio.timeout(0.5):
+            await anext(insights)
+        save.insight_ms = (time.perf_counter() - start) * 1000
+    except TimeoutError:
+        pass
+    save.stages, save.spans = dict(worker.stats.stages), dict(SPANS.ms)
+    return save
 
 
 async def editor_loop(
@@ -66,69 +156,60 @@ async def editor_loop(
         await worker.prepare(REPO)
         print(f"  cache warm-up (once per process): {time.perf_counter() - t0:.1f}s")
         task = asyncio.create_task(worker.run())
-        deltas = rt.bus.subscribe(["graph.delta"])
-        insights = rt.bus.subscribe(["insight"], queue_size=10_000)
-        delta_ms: list[float] = []
-        insight_ms: list[float] = []
-        it = aiter(deltas)
-        missed = 0
-        resolved: list[int] = []
+        it = aiter(rt.bus.subscribe(["graph.delta"]))
+        insights = aiter(rt.bus.subscribe(["insight"], queue_size=10_000))
+        done: list[Save] = []
         for i, fn in enumerate(targets):
-            path = root / (fn.path or "")
-            text = path.read_text()
-            # a real edit at the end of the function body: one more branch (complexity + 1)
-            lines = text.splitlines(keepends=True)
-            span = fn.span
-            assert span is not None
-            head = lines[span.start_line - 1]
-            indent = " " * (len(head) - len(head.lstrip()) + 4)
-            edit = f"{indent}if _bench_{i} := None:\n{indent}    pass\n"
-            lines.insert(span.end_line, edit)
-            new = "".join(lines)
-            path.write_text(new)
-            start = time.perf_counter()
-            await rt.bus.publish(
-                Event.of("file.changed", repo=REPO, payload={"path": fn.path, "content": new})
-            )
-            try:
-                async with asyncio.timeout(120):
-                    while True:
-                        d = await anext(it)
-                        if fn.path in d.payload["paths"]:
-                            break
-            except TimeoutError:
-                if task.done():
-                    task.result()  # the worker died: show why
-                missed += 1
-                continue
-            delta_ms.append((time.perf_counter() - start) * 1000)
-            resolved.append(worker.stats.last_resolved)
-            try:
-                async with asyncio.timeout(0.5):
-                    await anext(aiter(insights))
-                insight_ms.append((time.perf_counter() - start) * 1000)
-            except TimeoutError:
-                pass
+            save = await one_save(rt, worker, it, insights, root, fn, i)
+            if save is None and task.done():
+                task.result()  # the worker died: show why
+            if save is not None:
+                done.append(save)
         worker.stop()
         await task
         await source.close()
-    mode = "kafka" if kafka else "embedded"
-    leaf = [ms for ms, n in zip(delta_ms, resolved, strict=True) if n <= LEAF]
+    report_saves("kafka" if kafka else "embedded", done, len(targets) - len(done))
+
+
+def report_saves(mode: str, saves: list[Save], missed: int) -> None:
+    delta_ms = [s.delta_ms for s in saves]
     print(
         f"  {mode}: save -> graphChanged p50 {pct(delta_ms, 0.5):.0f} ms, "
-        f"p95 {pct(delta_ms, 0.95):.0f} ms, max {max(delta_ms):.0f} ms over {len(delta_ms)} saves"
-        f" ({missed} without a delta); files re-resolved per save: {sorted(resolved)}"
+        f"p95 {pct(delta_ms, 0.95):.0f} ms, max {max(delta_ms):.0f} ms over {len(saves)} saves"
+        f" ({missed} without a delta); files re-resolved per save: "
+        f"{sorted(s.resolved for s in saves)}"
     )
+    leaf = [s.delta_ms for s in saves if s.resolved <= LEAF]
     if leaf:
         print(
             f"  {mode}: saves re-resolving <= {LEAF} files ({len(leaf)}): "
             f"p50 {pct(leaf, 0.5):.0f} ms, p95 {pct(leaf, 0.95):.0f} ms"
         )
-    if insight_ms:
+    firsts = [s.insight_ms for s in saves if s.insight_ms is not None]
+    if firsts:
         print(
-            f"  {mode}: save -> first insight p50 {pct(insight_ms, 0.5):.0f} ms, "
-            f"p95 {pct(insight_ms, 0.95):.0f} ms ({len(insight_ms)} saves produced insights)"
+            f"  {mode}: save -> first insight p50 {pct(firsts, 0.5):.0f} ms, "
+            f"p95 {pct(firsts, 0.95):.0f} ms ({len(firsts)} saves produced insights)"
         )
+    breakdown(mode, saves)
+
+
+def breakdown(mode: str, saves: list[Save]) -> None:
+    """Where a save's time goes, p50/p95 per part (ms). transport = delta latency minus the
+    worker's snapshot and update: bus in, fetch, planning, bus out."""
+    parts: defaultdict[str, list[float]] = defaultdict(list)
+    for s in saves:
+        for name, ms in {**s.stages, **s.spans}.items():
+            parts[name].append(ms)
+        inside = s.stages.get("snapshot", 0.0) + s.stages.get("update", 0.0)
+        parts["transport"].append(s.delta_ms - inside)
+        update = s.spans.get("pipeline.update", 0.0)
+        known = s.spans.get("pipeline.extract", 0.0) + s.spans.get("pipeline.apply", 0.0)
+        parts["update: resolve+other"].append(update - known)
+    print(f"  {mode}: breakdown (ms, p50 / p95 over saves):")
+    for name in sorted(parts):
+        values = parts[name]
+        print(f"    {name:<28} {pct(values, 0.5):7.1f} / {pct(values, 0.95):7.1f}")
 
 
 async def dispatch_only(kafka: str, count: int) -> None:

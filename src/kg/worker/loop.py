@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,8 +30,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from kg.embedding_stage import EmbeddingStage
-from kg.errors import InvalidInput, KGError, StoreError
-from kg.events.base import Event, EventBus, Subscription
+from kg.errors import InvalidInput, StoreError
+from kg.events.base import Event
 from kg.events.schema import (
     CommitPushed,
     DiscussionEvent,
@@ -48,6 +47,7 @@ from kg.pipeline import FileChange, Indexer
 from kg.resilience import CircuitBreaker, GuardedGraphStore, GuardedVectorIndex
 from kg.stores.base import EntityQuery, GraphStore
 from kg.worker.discussions import DiscussionWork, apply_discussion, plan_discussion
+from kg.worker.stats import DeltaTap, Laps, WorkerStats
 
 if TYPE_CHECKING:
     from kg.runtime import Runtime
@@ -56,55 +56,6 @@ log = logging.getLogger(__name__)
 
 EVENT_STATE = "event:"
 SNAPSHOT_MAX_PATHS = 50  # "before" symbols for insights; a bulk change skips the comparison
-
-
-class DeltaTap:
-    """An ``EventBus`` in front of the real one that also keeps the ``graph.delta`` payloads
-    the indexer publishes, so the worker can hand them to the insights engine."""
-
-    def __init__(self, inner: EventBus | None) -> None:
-        self.inner = inner
-        self.deltas: list[GraphDelta] = []
-
-    async def start(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
-
-    async def publish(self, event: Event) -> None:
-        if event.type == "graph.delta":
-            self.deltas.append(GraphDelta.model_validate(event.payload))
-        if self.inner is not None:
-            await self.inner.publish(event)
-
-    def subscribe(self, types: Sequence[str], *, queue_size: int = 256) -> Subscription:
-        if self.inner is None:
-            raise KGError("DeltaTap has no bus to subscribe to")
-        return self.inner.subscribe(types, queue_size=queue_size)
-
-    def take(self) -> list[GraphDelta]:
-        out, self.deltas = self.deltas, []
-        return out
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    received: int = 0
-    applied: int = 0  # events whose effects this worker stored
-    duplicates: int = 0  # redelivered events already applied: skipped
-    coalesced: int = 0  # file events superseded by a later one for the same path
-    dead_lettered: int = 0
-    unknown_repo: Counter[str] = field(default_factory=Counter)
-    discussions: Counter[str] = field(default_factory=Counter)  # applied, per event.action
-    discussions_ignored: int = 0  # webhook events codekg does not read (star, push...)
-    batches: int = 0
-    retries: int = 0
-    degraded: bool = False
-    last_error: str = ""
-    last_resolved: int = 0  # files (re-)resolved by the latest update: the cost of a change
-    vectors: str = "ok"  # the vector index: "ok", or degraded with its backlog (describe())
-    vector_backlog: int = 0  # vector writes waiting for the index to come back
 
 
 @dataclass(slots=True)
@@ -303,22 +254,30 @@ class Worker:
             await self._mark(repo, item.ids)
             return
         self._roots[repo] = root
+        laps = Laps(self.stats.stages)
         before = await self._snapshot(repo, list(item.files)) if self._insights else {}
-        if item.reindex:
-            report = await self._indexer.index(root, repo)
+        laps.lap("snapshot")
+        if item.reindex or item.files:
+            report = await (
+                self._indexer.index(root, repo)
+                if item.reindex
+                else self._indexer.update_files(root, list(item.files.values()), repo)
+            )
             self.stats.last_resolved = report.files_resolved
-        elif item.files:
-            report = await self._indexer.update_files(root, list(item.files.values()), repo)
-            self.stats.last_resolved = report.files_resolved
+            laps.lap("update")
+            self.stats.stages["embed"] = report.embed_seconds * 1000  # part of "update"
         # after the code: links find symbols this batch added; before the insights: an open
         # thread that now mentions an edited symbol is seen by the open-discussion rule
         discussed = [d for work in item.discussions for d in await self._apply_discussion(work)]
+        laps.lap("discussions")
         await self._mark(repo, item.ids)
         self.stats.applied += len(item.ids)
+        laps.lap("mark")
         deltas = self._tap.take() if self._tap is not None else []
         if self._insights is not None and deltas:
             delta = merge_deltas(repo, deltas)
             await self._insights.observe(delta, before=before, changed_paths=sorted(item.files))
+            laps.lap("insights")
         if discussed:
             discussion = merge_deltas(repo, discussed)
             await self._publish(discussion)
