@@ -141,6 +141,43 @@ class SymbolTable(BaseModel):
         text = _ANONYMOUS.sub("<>", text)
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
+    def name_digests(self) -> dict[str, str]:
+        """``interface_digest`` split by name: a digest per qualname (definitions of it in
+        source order) and per imported local (``scope.local``), so an interface change can be
+        narrowed to the names it touched. File-wide facts (module, exports) are not in it.
+
+        >>> d = Definition(qualname="f", id="x", kind="function", line=3)
+        >>> t = SymbolTable(path="a.py", language="python", module="a", module_id="m",
+        ...                 definitions=[d])
+        >>> list(t.name_digests())
+        ['f']
+        """
+        parts: dict[str, list[object]] = {}
+        for d in self.definitions:
+            parts.setdefault(_ANONYMOUS.sub("<>", d.qualname), []).append(
+                (
+                    d.kind,
+                    d.id,
+                    d.bases,
+                    d.scope,
+                    d.value_scope,
+                    d.values,
+                    d.index,
+                    d.block is not None,
+                    d.loop is not None,
+                )
+            )
+        for b in self.imports:
+            key = f"{b.scope}.{b.local}" if b.scope else b.local
+            parts.setdefault(_ANONYMOUS.sub("<>", key), []).append((b.target, b.level, b.symbol))
+        return {
+            name: hashlib.blake2b(
+                _ANONYMOUS.sub("<>", json.dumps(value)).encode("utf-8", "surrogatepass"),
+                digest_size=12,
+            ).hexdigest()
+            for name, value in parts.items()
+        }
+
 
 _ANONYMOUS = re.compile(r"<[a-z]+\d+_\d+>")
 

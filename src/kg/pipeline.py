@@ -35,6 +35,7 @@ from extractors.registry import ExtractorRegistry
 from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
+from kg.impact import changed_names, renamed_entities, uses_of
 from kg.model import (
     Batch,
     Entity,
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 HASH = "hash:"
 SYMTAB = "symtab:"
 DEPS = "deps:"
+USES = "uses:"
 CHUNK_FILES = 200
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -74,6 +76,7 @@ class IndexReport:
     files_changed: int = 0
     files_deleted: int = 0
     files_resolved: int = 0
+    resolved: list[str] = field(default_factory=list)  # the paths counted in files_resolved
     skipped: Counter[str] = field(default_factory=Counter)
     unknown_extension: int = 0
     commits: int = 0
@@ -124,6 +127,9 @@ class RepoCache:
     tables: dict[str, SymbolTable] = field(default_factory=dict)
     deps: dict[str, set[str]] = field(default_factory=dict)
     interfaces: dict[str, str] = field(default_factory=dict)
+    # Identifiers each file's resolution looks up (see kg.impact); absent: unknown, so any
+    # change to a file it reads re-resolves it.
+    uses: dict[str, frozenset[str]] = field(default_factory=dict)
     # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
     buffers: dict[str, bytes] = field(default_factory=dict)
 
@@ -133,10 +139,27 @@ class RepoCache:
             self.tables.pop(path, None)
             self.deps.pop(path, None)
             self.interfaces.pop(path, None)
+            self.uses.pop(path, None)
             self.buffers.pop(path, None)
 
-    def dependents(self, touched: set[str]) -> set[str]:
-        return {p for p, deps in self.deps.items() if p not in touched and deps & touched}
+    def dependents(
+        self, changes: Mapping[str, frozenset[str] | None], renamed: set[str]
+    ) -> set[str]:
+        """Files to re-resolve after ``changes`` (per file, the names whose definitions changed;
+        None: any name): those that read a changed file (directly or through its re-exports)
+        and mention one of its changed names, plus those that mention a class or function name
+        that appeared or vanished anywhere (their unresolved calls bind by name)."""
+        out: set[str] = set()
+        for path, deps in self.deps.items():
+            uses = self.uses.get(path)
+            for dep in deps.intersection(changes):
+                names = changes[dep]
+                if names is None or uses is None or not names.isdisjoint(uses):
+                    out.add(path)
+                    break
+        if renamed:
+            out.update(p for p, uses in self.uses.items() if not uses.isdisjoint(renamed))
+        return out
 
     def importers(self, added: Sequence[str]) -> set[str]:
         """Files that may have imported a new file's module before it existed (their edges
@@ -262,19 +285,14 @@ class Indexer:
             await self._apply(chunk, report)
             for chunk in self._file_batches(repo, extracts, hashes, deleted)
         ]
+        changes, renamed = _interface_changes(cache, extracts, deleted)
         cache.forget(deleted)
-        # Dependents need re-resolving only when what they can read of a file changed, not
-        # when its lines merely moved (see SymbolTable.interface_digest).
-        touched = set(deleted) | {
-            p for p in changed if cache.interfaces.get(p) != extracts[p].symbols.interface_digest()
-        }
         added = [p for p in changed if p not in cache.hashes]
         cache.hashes.update({p: hashes[p] for p in changed})
         for path, ex in extracts.items():
             cache.tables[path] = ex.symbols
-            cache.interfaces[path] = ex.symbols.interface_digest()
         extractors = dict(candidates)
-        todo = (cache.dependents(touched) | cache.importers(added)) - set(extracts)
+        todo = (cache.dependents(changes, renamed) | cache.importers(added)) - set(extracts)
         for path in sorted(todo):
             change = FileChange(path, cache.buffers.get(path))
             item = await asyncio.to_thread(self._candidate, root, change, report)
@@ -283,6 +301,7 @@ class Indexer:
                 extractors[path] = (extractor, item)
                 extracts.update(await self._extract(repo, [(path, extractor, item)], report))
         report.files_resolved = len(extracts)
+        report.resolved = sorted(extracts)
         items = sorted(extracts.items())
         for start in range(0, len(items), CHUNK_FILES):
             chunk = await asyncio.to_thread(
@@ -310,6 +329,8 @@ class Indexer:
             cache.interfaces[path] = table.interface_digest()
         for key, raw in (await self._store.states(repo, DEPS)).items():
             cache.deps[key[len(DEPS) :]] = set(json.loads(raw))
+        for key, raw in (await self._store.states(repo, USES)).items():
+            cache.uses[key[len(USES) :]] = frozenset(json.loads(raw))
         self._caches[repo] = cache
         return cache
 
@@ -392,7 +413,9 @@ class Indexer:
             batch = Batch(repo=repo)
             for path in deleted:
                 batch.replace_scopes |= {file_scope(repo, path), resolve_scope(repo, path)}
-                batch.state.update({HASH + path: None, SYMTAB + path: None, DEPS + path: None})
+                batch.state.update(
+                    {HASH + path: None, SYMTAB + path: None, DEPS + path: None, USES + path: None}
+                )
             yield batch
 
     def _resolve_chunk(
@@ -417,6 +440,8 @@ class Indexer:
             deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
             cache.deps[path] = deps
             batch.state[DEPS + path] = json.dumps(sorted(deps))
+            uses = cache.uses[path] = uses_of(ex)
+            batch.state[USES + path] = json.dumps(sorted(uses))
         return batch
 
     # -- history ----------------------------------------------------------------------------
@@ -501,6 +526,28 @@ class Indexer:
         await self._bus.publish(
             Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump())
         )
+
+
+def _interface_changes(
+    cache: RepoCache, extracts: Mapping[str, FileExtract], deleted: Sequence[str]
+) -> tuple[dict[str, frozenset[str] | None], set[str]]:
+    """Per file whose interface changed, the names that changed (None: any); and the class or
+    function names that appeared or vanished. Records the new interface digests. A file
+    whose lines merely moved changes nothing others read (see SymbolTable.interface_digest)."""
+    changes: dict[str, frozenset[str] | None] = {}
+    renamed: set[str] = set()
+    for path in deleted:
+        changes[path] = None
+        renamed |= renamed_entities(cache.tables.get(path), None)
+    for path, ex in extracts.items():
+        digest = ex.symbols.interface_digest()
+        if cache.interfaces.get(path) == digest:
+            continue
+        cache.interfaces[path] = digest
+        old = cache.tables.get(path)
+        changes[path] = changed_names(old, ex.symbols) if old is not None else None
+        renamed |= renamed_entities(old, ex.symbols)
+    return changes, renamed
 
 
 def _salted_hash(extractor: FileExtractor, data: bytes) -> str:

@@ -1,0 +1,112 @@
+"""Which names an edit changed, and which files use them: narrows re-resolution after an
+interface change from "every file that reads this file" to "files that mention a changed name".
+
+The rule is that of name hashing in incremental compilers: a file's resolution can only change
+when a name it mentions (in a reference, an import or a bound expression) changed its
+definition in a file it reads. Names are compared by identifier, so the test over-approximates
+(``add`` changed in one class re-resolves every reader that mentions any ``add``) and never
+misses a reader that spells the name::
+
+    names = changed_names(old_table, new_table)   # None: everything may have changed
+    if names is None or names & uses_of(extract):
+        ...  # re-resolve
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from extractors.base import FileExtract, SymbolTable
+
+_IDENT = re.compile(r"[^\W\d][\w$]*")
+# Names a reader never spells to reach a definition: it reaches them through their scope.
+_INNER_KINDS = frozenset({"parameter", "local"})
+_ENTITY_KINDS = frozenset({"class", "function"})
+_MAX_ROUNDS = 16
+
+
+def changed_names(old: SymbolTable, new: SymbolTable) -> frozenset[str] | None:
+    """Identifiers whose meaning may differ between two versions of one file's table: the
+    names of changed, added or removed definitions and imports, of everything enclosing them,
+    and of everything whose bound expressions mention them (``y = x`` changes with ``x``).
+    None when a file-wide fact changed (module name, exports, wildcard imports)."""
+    if (old.language, old.module, old.is_package, old.wildcard_imports, old.all_names) != (
+        new.language,
+        new.module,
+        new.is_package,
+        new.wildcard_imports,
+        new.all_names,
+    ):
+        return None
+    before, after = old.name_digests(), new.name_digests()
+    changed = {q for q in before.keys() | after.keys() if before.get(q) != after.get(q)}
+    if any(q == "*" or q.endswith(".*") for q in changed):
+        return None
+    changed |= _mentioning(changed, (old, new))
+    inner = {d.qualname for t in (old, new) for d in t.definitions if d.kind in _INNER_KINDS}
+    out: set[str] = set()
+    for qualname in changed:
+        parts = qualname.split(".")
+        for k in range(1, len(parts) + 1):
+            name = parts[k - 1]
+            if name and not name.startswith("<") and ".".join(parts[:k]) not in inner:
+                out.add(name)
+    return frozenset(out)
+
+
+def _mentioning(changed: set[str], tables: Iterable[SymbolTable]) -> set[str]:
+    """Qualnames whose values or bases mention a changed qualname (seen from their scope),
+    to a fixpoint: what flows through an alias or a return value changes with its source."""
+    mentions: list[tuple[str, list[str]]] = []
+    for table in tables:
+        for d in table.definitions:
+            words = [w for text in (*d.values, *d.bases) for w in _IDENT.findall(text)]
+            if not words:
+                continue
+            scopes = _prefixes(d.qualname) + _prefixes(d.value_scope or d.scope or "")
+            mentions.append((d.qualname, [f"{s}.{w}" if s else w for s in scopes for w in words]))
+    known = set(changed)
+    for _ in range(_MAX_ROUNDS):
+        grown = {q for q, cands in mentions if q not in known and any(c in known for c in cands)}
+        if not grown:
+            break
+        known |= grown
+    return known - changed
+
+
+def _prefixes(qualname: str) -> list[str]:
+    parts = qualname.split(".") if qualname else []
+    return [""] + [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+
+
+def entity_names(table: SymbolTable) -> set[tuple[str, str]]:
+    """(name, id) of the classes and functions the name-match fallback can bind to."""
+    return {
+        (d.qualname.rpartition(".")[2], d.id)
+        for d in table.definitions
+        if d.kind in _ENTITY_KINDS and d.id
+    }
+
+
+def renamed_entities(old: SymbolTable | None, new: SymbolTable | None) -> set[str]:
+    """Names of classes and functions that appeared or vanished: every file that calls such a
+    name unresolved (name-match) may bind differently, whether or not it imports this file."""
+    before = entity_names(old) if old is not None else set()
+    after = entity_names(new) if new is not None else set()
+    return {name for name, _ in before ^ after}
+
+
+def uses_of(extract: FileExtract) -> frozenset[str]:
+    """Every identifier a file's resolution can look up elsewhere: in its references, its
+    imports and the expressions bound in it."""
+    words: set[str] = set()
+    for ref in extract.references:
+        words.update(_IDENT.findall(ref.name))
+    for b in extract.symbols.imports:
+        words.update(_IDENT.findall(b.target))
+        words.update(_IDENT.findall(b.local))
+    for d in extract.symbols.definitions:
+        for text in (*d.values, *d.bases):
+            words.update(_IDENT.findall(text))
+    return frozenset(words)
