@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -78,7 +79,7 @@ async def timed(fn: Callable[[], Awaitable[object]], n: int) -> list[float]:
     return out
 
 
-async def bench_graph_only(repo: Path, work: Path) -> None:
+async def bench_graph_only(repo: Path, work: Path, edits: int) -> None:
     settings = Settings(graph_url=f"sqlite:///{work}/graph.db", embed=False, history=False)
     async with open_runtime(settings) as rt:
         report = await rt.indexer(embed=False).index(repo)
@@ -87,12 +88,14 @@ async def bench_graph_only(repo: Path, work: Path) -> None:
             f"= {report.files_changed / report.seconds:.0f} files/s "
             f"({report.entities_added} entities, {report.relations_added} relations)"
         )
+        if not edits:
+            return
         again = await rt.indexer(embed=False).index(repo)
         print(f"re-index unchanged: {again.seconds * 1000:.0f} ms, writes={again.wrote_anything}")
         target = next(p for p in sorted(repo.rglob("*.py")) if p.stat().st_size > 2000)
         original = target.read_text()
         times: list[float] = []
-        for i in range(20):
+        for i in range(edits):
             target.write_text(original + f"\n\ndef _bench_edit_{i}():\n    return {i}\n")
             t0 = time.perf_counter()
             await rt.indexer(embed=False).index(repo)
@@ -103,9 +106,9 @@ async def bench_graph_only(repo: Path, work: Path) -> None:
             f"1-file edit via kg index (whole command, incl. tree scan): "
             f"p50 {pct(times, 0.5):.0f} ms, p95 {pct(times, 0.95):.0f} ms"
         )
-        await bench_update_files(rt, repo, target, original)
+        await bench_update_files(rt, repo, target, original, edits)
         hub = await most_depended_on(rt, repo)
-        await bench_update_files(rt, repo, repo / hub, (repo / hub).read_text())
+        await bench_update_files(rt, repo, repo / hub, (repo / hub).read_text(), edits)
 
 
 async def most_depended_on(rt: Runtime, repo: Path) -> str:
@@ -124,7 +127,9 @@ def _interface_edit(original: str, i: int) -> str:
     return original + f"\n\ndef _bench_added_{i}():\n    pass\n"
 
 
-async def bench_update_files(rt: Runtime, repo: Path, target: Path, original: str) -> None:
+async def bench_update_files(
+    rt: Runtime, repo: Path, target: Path, original: str, edits: int
+) -> None:
     """The editor/worker path: one long-lived indexer told which file changed."""
     indexer = rt.indexer(embed=False)
     rel = target.relative_to(repo).as_posix()
@@ -132,7 +137,7 @@ async def bench_update_files(rt: Runtime, repo: Path, target: Path, original: st
     for label, edit in (("body edit", _body_edit), ("interface edit", _interface_edit)):
         times: list[float] = []
         resolved = 0
-        for i in range(20):
+        for i in range(edits):
             change = FileChange(rel, edit(original, i).encode())
             t0 = time.perf_counter()
             report = await indexer.update_files(repo, [change])
@@ -174,6 +179,9 @@ async def bench_with_embeddings(repo: Path, work: Path) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo", type=Path, help="working tree to index (default: networkx)")
     parser.add_argument("--skip-embeddings", action="store_true")
+    parser.add_argument(
+        "--edits", type=int, default=20, help="timed edits per edit benchmark (0: skip them)"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -193,7 +201,8 @@ async def run(args: argparse.Namespace) -> None:
         n_py = sum(1 for _ in repo.rglob("*.py"))
         size = sum(p.stat().st_size for p in repo.rglob("*.py"))
         print(f"corpus: {repo} ({n_py} .py files, {size / 1e6:.1f} MB)")
-        await bench_graph_only(repo, work)
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        await bench_graph_only(repo, work, args.edits)
         if not args.skip_embeddings:
             await bench_with_embeddings(repo, work)
 

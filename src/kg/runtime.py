@@ -14,27 +14,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embeddings.base import Embedder
-from embeddings.factory import open_embedder
-from embeddings.hybrid import HybridSearcher
 from embeddings.index.base import VectorIndex
-from embeddings.index.factory import open_vector_index
 from embeddings.sparse import SparseEncoder
 from extractors.registry import ExtractorRegistry
 from kg.embedding_stage import EmbeddingStage, EmbedStatus
 from kg.events.base import EventBus
-from kg.events.kafka import KafkaBus
 from kg.events.memory import InProcessBus
 from kg.events.schema import is_source_event
 from kg.events.source import EventSource, SubscriptionSource
-from kg.feedback import FeedbackLog
 from kg.pipeline import Indexer, IndexReport, Progress
-from kg.ranking import GraphAwareSearcher
-from kg.service import GraphService
 from kg.settings import Settings
 from kg.stores.base import GraphStore
 from kg.stores.factory import open_graph_store
+
+if TYPE_CHECKING:
+    from kg.ranking import GraphAwareSearcher
+    from kg.service import GraphService
+
+# Backends (Qdrant client, Kafka, networkx for ranking, the embedding model) are imported when
+# first used: `kg index --no-embed` starts in a fraction of the time.
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +96,18 @@ class Runtime:
         """Hybrid search re-ranked with graph signals (centrality, recency, feedback)."""
         if self.index is None:
             return None
+        from embeddings.hybrid import HybridSearcher
+        from kg.feedback import FeedbackLog
+        from kg.ranking import GraphAwareSearcher
+
         hybrid = HybridSearcher(self.index, self.embedder, self.sparse)
         return GraphAwareSearcher(
             hybrid, self.store, feedback=FeedbackLog(self.store), bus=self.bus
         )
 
     def service(self) -> GraphService:
+        from kg.service import GraphService
+
         async def ingest(root: Path, progress: Progress) -> IndexReport:
             # a fresh indexer per job: its progress callback reports to that job only; the
             # graph is queryable once applied, the job ends when the vectors have caught up
@@ -122,6 +129,8 @@ def _registry() -> ExtractorRegistry:
 def _open_bus(settings: Settings) -> EventBus:
     """Kafka when ``KG_KAFKA_BOOTSTRAP`` is set, else the in-process bus (the only branch)."""
     if settings.kafka_bootstrap:
+        from kg.events.kafka import KafkaBus
+
         return KafkaBus(
             settings.kafka_bootstrap,
             topic_prefix=settings.kafka_topic_prefix,
@@ -133,6 +142,8 @@ def _open_bus(settings: Settings) -> EventBus:
 def open_source(rt: Runtime, group: str) -> EventSource:
     """Where ``kg worker`` reads source events: a Kafka consumer group (each event handled
     by one worker of ``group``), or the in-process bus (one process, nothing to commit)."""
+    from kg.events.kafka import KafkaBus
+
     if isinstance(rt.bus, KafkaBus):
         return rt.bus.group_source(group)
     return SubscriptionSource(rt.bus, ["*"], accept=is_source_event)
@@ -156,6 +167,9 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     rt: Runtime | None = None
     try:
         if settings.embed:
+            from embeddings.factory import open_embedder
+            from embeddings.index.factory import open_vector_index
+
             embedder = open_embedder(
                 settings.embedding_model,
                 device=settings.embedding_device,
