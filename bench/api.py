@@ -2,15 +2,19 @@
 
 Indexes a real project (by default a copy of parts of the installed networkx package in a
 temporary git repository; ``--repo PATH`` for any other working tree), serves it with uvicorn on
-127.0.0.1, and measures from a client in the same process (so figures include the client's own
-work on this shared machine):
+127.0.0.1, and measures:
 
-- p50/p95 of ``node``, ``callers(depth: 2)`` and ``search`` queries (HTTP POST, sequential);
-- fan-out: ``--subscribers`` (default 1000) concurrent graphql-transport-ws subscribers to
-  ``graphChanged``, in ``--client-procs`` child processes; each published event's delivery
-  latency (publish -> received) per subscriber, p50/p95/max over all deliveries.
+- p50/p95 of ``node``, ``callers(depth: 2)`` and ``search`` queries (HTTP POST, sequential, from
+  a client in this process, so figures include the client's own work);
+- fan-out: ``--subscribers`` (default 1000) graphql-transport-ws subscribers to the same
+  ``graphChanged`` subscription, in ``--client-procs`` child processes using the minimal client
+  of ``bench.wsclient`` (arrival time read as the bytes come in, JSON parsed after the run);
+  ``--events`` events published one second apart once the server counts every subscriber;
+  p50/p95/max of publish -> arrival over all deliveries, and how many executions ran.
 
-    python -m bench.api                 # default corpus, 1000 subscribers
+    python -m bench.api                        # default corpus, 1000 subscribers
+    python -m bench.api --only fanout          # fan-out alone (no corpus, no model)
+    python -m bench.api --only fanout --no-share    # every subscriber executes alone
     python -m bench.api --repo ~/src/x --subscribers 200
 
 ``run(args) -> dict`` is what ``bench/__main__.py`` can call; figures are printed as well.
@@ -36,10 +40,10 @@ from typing import Any
 
 import httpx
 import uvicorn
-import websockets
 from starlette.applications import Starlette
 
 from api.app import create_app
+from bench.wsclient import Subscriber
 from kg.events.base import Event
 from kg.model import EntityKind, GraphDelta
 from kg.runtime import Runtime, open_runtime
@@ -139,41 +143,29 @@ async def _run(client: httpx.AsyncClient, query: str, **variables: Any) -> None:
     await _query(client, query, **variables)
 
 
-async def _subscriber(
-    url: str, repo: str, ready: asyncio.Semaphore, latencies: list[float], events: int
-) -> None:
-    proto = [websockets.Subprotocol("graphql-transport-ws")]
-    async with websockets.connect(url, subprotocols=proto, open_timeout=60) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        await ws.recv()
-        query = "subscription($r: String) { graphChanged(repo: $r) { commit } }"
-        payload = {"query": query, "variables": {"r": repo}}
-        await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
-        ready.release()
-        got = 0
-        while got < events:
-            raw = await ws.recv()
-            received = time.time()  # before parsing: the client's JSON work is not the server's
-            msg = json.loads(raw)
-            if msg["type"] != "next":
-                continue
-            sent = float(msg["payload"]["data"]["graphChanged"]["commit"])
-            latencies.append((received - sent) * 1000)
-            got += 1
+async def _client_process(url: str, count: int, events: int, deflate: bool) -> None:
+    """Child-process mode: ``count`` subscribers; prints ``ready``, then the latencies (JSON):
+    arrival (read as the bytes come in) minus the publish time the event carries."""
+    host, port = url.removeprefix("ws://").split("/")[0].split(":")
+    query = "subscription($r: String) { graphChanged(repo: $r) { commit } }"
+    payload = {"query": query, "variables": {"r": "fanout"}}
+    gate = asyncio.Semaphore(64)  # connect in waves: the accept backlog is not infinite
 
+    async def one() -> Subscriber:
+        async with gate:
+            return await Subscriber.connect(
+                host, int(port), payload, events=events, deflate=deflate
+            )
 
-async def _client_process(url: str, count: int, events: int) -> None:
-    """Child-process mode: ``count`` subscribers; prints ``ready``, then the latencies (JSON)."""
-    ready = asyncio.Semaphore(0)
-    latencies: list[float] = []
-    tasks = [
-        asyncio.create_task(_subscriber(url, "fanout", ready, latencies, events))
-        for _ in range(count)
-    ]
-    for _ in range(count):
-        await asyncio.wait_for(ready.acquire(), 120)
+    subs = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(count))), 180)
     print("ready", flush=True)
-    await asyncio.wait_for(asyncio.gather(*tasks), 300)
+    await asyncio.wait_for(asyncio.gather(*(s.done for s in subs)), 300)
+    latencies: list[float] = []
+    for sub in subs:
+        for arrived, text in sub.messages:
+            sent = float(json.loads(text)["payload"]["data"]["graphChanged"]["commit"])
+            latencies.append((arrived - sent) * 1000)
+        sub.close()
     print(json.dumps(latencies), flush=True)
 
 
@@ -203,6 +195,7 @@ async def bench_fanout(
                 str(share),
                 "--events",
                 str(events),
+                "--deflate" if args.deflate else "--no-deflate",
                 stdout=asyncio.subprocess.PIPE,
             )
         )
@@ -347,7 +340,7 @@ def main() -> None:
     parser.add_argument("--client", help=argparse.SUPPRESS)  # child mode: the server's ws URL
     args = parser.parse_args()
     if args.client:
-        asyncio.run(_client_process(args.client, args.subscribers, args.events))
+        asyncio.run(_client_process(args.client, args.subscribers, args.events, args.deflate))
     else:
         asyncio.run(run(args))
 
