@@ -102,13 +102,22 @@ class TreeWatcher:
                 )
         return sorted(ready, key=lambda c: c.path)
 
+    def next_wait(self) -> float:
+        """Seconds until the next poll: ``interval``, or sooner when a pending change settles
+        sooner (a save is then emitted ``debounce`` after it was seen, not up to a whole
+        interval later)."""
+        if not self._pending:
+            return self.interval
+        settles = min(p.since for p in self._pending.values()) + self.debounce
+        return max(0.0, min(self.interval, settles - self._clock()))
+
     async def changes(self, stop: asyncio.Event) -> AsyncIterator[list[FileChanged]]:
         while not stop.is_set():
             ready = await self.poll()
             if ready:
                 yield ready
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+                await asyncio.wait_for(stop.wait(), self.next_wait())
 
 
 async def watch(watcher: TreeWatcher, bus: EventBus, repo: str, stop: asyncio.Event) -> int:

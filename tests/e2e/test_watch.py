@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from kg.events.memory import InProcessBus
 from kg.events.schema import FileChanged, is_source_event
 from kg.events.source import SubscriptionSource
@@ -60,6 +62,22 @@ async def test_changes_are_debounced_until_the_file_settles(tmp_path: Path) -> N
     (gone,) = await watcher.poll()
     assert gone == FileChanged(path="pkg/a.py", deleted=True, root=str(tmp_path.resolve()))
     assert await watcher.poll() == []  # each change reported once
+
+
+async def test_next_poll_comes_when_a_pending_change_settles(tmp_path: Path) -> None:
+    tree(tmp_path)
+    clock = Clock()
+    watcher = TreeWatcher(tmp_path, interval=0.1, debounce=0.04, clock=clock)
+    await watcher.poll()
+    assert watcher.next_wait() == 0.1  # nothing pending: the regular interval
+    clock.t = 1.0
+    (tmp_path / "pkg" / "a.py").write_text("def a():\n    return 3\n")
+    assert await watcher.poll() == []
+    assert watcher.next_wait() == pytest.approx(0.04)  # not a whole interval
+    clock.t = 1.04
+    assert watcher.next_wait() == 0.0
+    assert [c.path for c in await watcher.poll()] == ["pkg/a.py"]
+    assert watcher.next_wait() == 0.1
 
 
 async def test_watch_publishes_file_changed_events(tmp_path: Path) -> None:
