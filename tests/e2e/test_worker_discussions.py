@@ -342,3 +342,39 @@ async def test_bad_foreign_and_unknown_repo_discussions(
     assert worker.stats.discussions_ignored == 1
     assert worker.stats.discussions == {"issues.opened": 1}
     assert (await rt.store.get([thread_id(1)]))[0] is not None
+
+
+def reviewed(examples: Examples, number: int, opened: str, review_at: str) -> list[Event]:
+    """Pull request ``number`` opened, then reviewed by someone else: the two webhooks."""
+    pull = webhook(examples, "pull_request", "opened", number=number, created_at=opened)
+    body = copy.deepcopy(examples[("pull_request_review", "submitted")])
+    body["pull_request"].update(number=number, created_at=opened)
+    body["review"].update(id=50_000 + number, submitted_at=review_at, user={"login": "rev"})
+    review = Event.of(
+        "discussion.pull_request_review",
+        repo=REPO,
+        payload={"event": "pull_request_review", "action": "submitted", "body": body},
+    )
+    return [pull, review]
+
+
+async def test_a_late_first_review_is_pushed_as_a_review_latency_anomaly(
+    rt: Runtime, worker: Worker, examples: Examples
+) -> None:
+    insights = aiter(rt.bus.subscribe(["insight"]))
+    events: list[Event] = []
+    for i, hours in enumerate([1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 30]):
+        events += reviewed(
+            examples,
+            10 + i,
+            "2024-01-01T00:00:00Z",
+            f"2024-01-0{1 + hours // 24}T{hours % 24:02d}:00:00Z",
+        )
+    events += reviewed(examples, 99, "2024-01-01T00:00:00Z", "2024-03-01T00:00:00Z")
+    for event in events:
+        await rt.bus.publish(event)
+    await settle(rt, worker, *events)
+    got = await first_insight(worker, insights, "anomaly:review-latency")
+    assert got.evidence.entity_ids[0] == thread_id(99, pull=True)
+    assert got.evidence.numbers["hours"] == 60 * 24 and got.evidence.numbers["peers"] == 12
+    assert got.severity in ("warning", "critical") and "first review" in got.explanation
