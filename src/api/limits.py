@@ -15,6 +15,7 @@ only computed on valid documents.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -44,6 +45,7 @@ from strawberry.extensions import SchemaExtension
 from kg.settings import Settings
 
 LIST_GUESS = 10
+VALID_CACHE = 1024  # document texts known to validate, per schema
 Composite = GraphQLObjectType | GraphQLInterfaceType
 
 
@@ -164,11 +166,15 @@ def operation_cost(
 def build_guard(settings: Settings) -> type[SchemaExtension]:
     """The guard extension class for these settings (it must run after the limiters)."""
     limit = settings.max_complexity
+    # Validity depends on the document text alone (the rules are fixed per schema and see no
+    # variables), and validating was most of a small query's time: clients send the same few
+    # documents over and over, so the texts that validated clean are remembered.
+    valid: OrderedDict[str, None] = OrderedDict()
 
     class OperationGuard(SchemaExtension):
         def on_validate(self) -> Iterator[None]:
             ctx = self.execution_context
-            errors = _check(ctx, settings, limit)
+            errors = _check(ctx, settings, limit, valid)
             if errors is not None:
                 ctx.pre_execution_errors = errors
             yield
@@ -176,7 +182,22 @@ def build_guard(settings: Settings) -> type[SchemaExtension]:
     return OperationGuard
 
 
-def _check(ctx: Any, settings: Settings, limit: int) -> list[GraphQLError] | None:
+def _validate(ctx: Any, valid: OrderedDict[str, None]) -> list[GraphQLError]:
+    text = ctx.query
+    if isinstance(text, str) and text in valid:
+        valid.move_to_end(text)
+        return []
+    errors = list(validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules))
+    if not errors and isinstance(text, str):
+        valid[text] = None
+        if len(valid) > VALID_CACHE:
+            valid.popitem(last=False)
+    return errors
+
+
+def _check(
+    ctx: Any, settings: Settings, limit: int, valid: OrderedDict[str, None]
+) -> list[GraphQLError] | None:
     """Errors to stop the operation with; None lets strawberry validate as usual."""
     context = ctx.context
     if settings.api_token and not getattr(context, "authorized", False):
@@ -190,10 +211,10 @@ def _check(ctx: Any, settings: Settings, limit: int) -> list[GraphQLError] | Non
     document = ctx.graphql_document
     if document is None:
         return None
-    schema = ctx.schema._schema
-    errors = list(validate(schema, document, ctx.validation_rules))
+    errors = _validate(ctx, valid)
     if errors:
         return errors
+    schema = ctx.schema._schema
     cost = operation_cost(schema, document, ctx.operation_name, ctx.variables)
     if cost > limit:
         return [

@@ -16,7 +16,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 from api.analysis import (
     ContextPack,
@@ -39,6 +44,8 @@ from api.subscriptions import Subscription
 from kg.errors import InvalidInput
 from kg.model import kind_of
 from kg.settings import Settings
+
+PARSE_CACHE = 1024  # parsed documents kept, by query text
 
 
 def _check_id(eid: str) -> str:
@@ -152,6 +159,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     def alias_limiter() -> SchemaExtension:
         return MaxAliasesLimiter(max_alias_count=aliases)
 
+    def parser_cache() -> SchemaExtension:
+        # clients repeat a few documents; parsing was a tenth of a small query's time
+        return ParserCache(maxsize=PARSE_CACHE)
+
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -160,6 +171,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # the guard validates with the limiters' rules, so it must come after them
         extensions=[
             OperationSpan,
+            parser_cache,
             depth_limiter,
             alias_limiter,
             build_guard(settings),

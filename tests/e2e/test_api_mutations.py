@@ -341,6 +341,27 @@ async def test_complexity_limit_counts_pages_and_depth(
     assert len(schema["__schema"]["types"]) > 20
 
 
+async def test_limits_hold_for_a_document_seen_before(
+    client: httpx.AsyncClient, demo: Demo
+) -> None:
+    """The guard remembers documents that validated; the cost (which depends on variables)
+    and the rejection of invalid documents are still decided on every request."""
+    q = """query($r: String!, $n: Int!) { repository(name: $r) {
+      symbols(first: $n) { edges { node { ... on Function {
+        callers(depth: 3, first: $n) { edges { node { id } } } } } } } } }"""
+    for _ in range(2):
+        small = await data_of(client, q, r=demo.name, n=5)
+        assert len(small["repository"]["symbols"]["edges"]) == 5
+    big = await gql_post(client, q, r=demo.name, n=200)
+    assert big["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    inner = "id"
+    for _ in range(SETTINGS.max_query_depth):
+        inner = f"... on Function {{ callers {{ edges {{ node {{ {inner} }} }} }} }}"
+    for _ in range(2):
+        deep = await gql_post(client, f'{{ node(id: "Function:x") {{ {inner} }} }}')
+        assert "exceeds maximum operation depth" in deep["errors"][0]["message"]
+
+
 async def test_a_slow_subscriber_does_not_hold_up_a_fast_one(
     demo_store: GraphStore, bus: InProcessBus, demo: Demo
 ) -> None:
