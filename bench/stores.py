@@ -210,9 +210,9 @@ async def bench_store(
 
 
 def private_neo4j(home: Path) -> tuple[int, str]:
-    """Start a Neo4j from the test services' cached build; (pid, bolt URL)."""
+    """Start a Neo4j server from the test services' cached jars; (pid, bolt URL)."""
     done = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "services.sh"), "private-neo4j", str(home)],
+        ["bash", str(ROOT / "scripts" / "services.sh"), "server-neo4j", str(home)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHON": sys.executable},

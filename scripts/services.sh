@@ -9,6 +9,9 @@
 #   scripts/services.sh private-neo4j HOME [PORT]
 #                               one more Neo4j from the same build, for a test or bench that
 #                               must stop its server (never the shared one); prints "PID URL"
+#   scripts/services.sh server-neo4j HOME [PORT]
+#                               one more Neo4j from the same jars, run like a deployment runs it
+#                               (server entry point, neo4j.conf, C2 + G1): for benchmarks
 #
 # Builds live in a per-machine cache keyed by a hash of their inputs (pom, sources, JDK), so a
 # fresh clone reuses them like it reuses ~/.m2. Each build also records a class-data-sharing
@@ -27,10 +30,17 @@ START_TIMEOUT="${SERVICES_START_TIMEOUT:-180}"
 # C1 only and the serial collector: these short-lived test services are start-up bound, and on
 # 2 shared cores C2 compiler and parallel GC threads would compete with the tests themselves.
 JVM_COMMON=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true)
-NEO4J_JVM=(-Xms256m -Xmx"${NEO4J_HEAP:-1g}"
-  --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+NEO4J_OPENS=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
   -Dio.netty.tryReflectionSetAccessible=true)
+NEO4J_JVM=(-Xms256m -Xmx"${NEO4J_HEAP:-1g}" "${NEO4J_OPENS[@]}")
+# What a deployment's JVM looks like (the Neo4j distribution's defaults: full JIT, G1), for
+# server-neo4j only. Heap as in docker-compose.yml; NEO4J_SERVER_HEAP overrides it.
+NEO4J_SERVER_JVM=(-Xms"${NEO4J_SERVER_HEAP:-1g}" -Xmx"${NEO4J_SERVER_HEAP:-1g}" -XX:+UseG1GC
+  -XX:-OmitStackTraceInFastThrow -XX:+AlwaysPreTouch -XX:+UnlockExperimentalVMOptions
+  -XX:+TrustFinalNonStaticFields -XX:+DisableExplicitGC -Djdk.nio.maxCachedBufferSize=1024
+  -XX:FlightRecorderOptions=stackdepth=256 -Dlog4j2.disable.jmx=true -Djava.awt.headless=true
+  "${NEO4J_OPENS[@]}")
 KAFKA_JVM=(-Xms128m -Xmx"${KAFKA_HEAP:-512m}"
   "-Dlog4j.configuration=file:$ROOT/services/kafka/log4j.properties")
 
@@ -247,11 +257,40 @@ private_neo4j() {
   echo "$pid bolt://127.0.0.1:$port"
 }
 
+# A Neo4j run the way a deployment runs it: the distribution's server entry point reading
+# services/neo4j/server.conf.in as neo4j.conf, and the JVM of NEO4J_SERVER_JVM (not the test
+# services' C1-only serial-GC one, which suits short start-up-bound runs, not throughput).
+# Starts from an empty HOME; prints "PID bolt://127.0.0.1:PORT"; the caller stops it by PID.
+server_neo4j() {
+  local home=$1 port=${2:-} out t0 pid
+  mkdir -p "$STATE"
+  out="$(build_dir neo4j)"
+  build neo4j "$out" || exit 1
+  [[ -n $port ]] || port="$("$PY" "$PROBE" ports 1)"
+  rm -rf "$home"
+  mkdir -p "$home/conf"
+  sed -e "s|@BOLT_PORT@|$port|g" "$ROOT/services/neo4j/server.conf.in" >"$home/conf/neo4j.conf"
+  t0=$(now)
+  "$JAVA" -Dcodekg.service=neo4j-server "${NEO4J_SERVER_JVM[@]}" \
+    -cp "$out/neo4j-service.jar:$(cat "$out/classpath")" org.neo4j.server.CommunityEntryPoint \
+    --home-dir="$home" --config-dir="$home/conf" >"$home.log" 2>&1 </dev/null &
+  pid=$!
+  if ! "$PY" "$PROBE" neo4j "bolt://127.0.0.1:$port" "$pid" "$START_TIMEOUT" "$t0" >&2; then
+    kill -KILL "$pid" 2>/dev/null || true
+    tail -n 20 "$home.log" "$home/logs/neo4j.log" >&2 || true
+    exit 1
+  fi
+  echo "$pid bolt://127.0.0.1:$port"
+}
+
 case "${1:-}" in
   up) up ;;
   private-neo4j) [[ $# -ge 2 ]] || { echo "usage: $0 private-neo4j HOME [PORT]" >&2; exit 2; }
     private_neo4j "$2" "${3:-}" ;;
+  server-neo4j) [[ $# -ge 2 ]] || { echo "usage: $0 server-neo4j HOME [PORT]" >&2; exit 2; }
+    server_neo4j "$2" "${3:-}" ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status|private-neo4j HOME [PORT]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|private-neo4j HOME [PORT]|server-neo4j HOME [PORT]" >&2
+    exit 2 ;;
 esac

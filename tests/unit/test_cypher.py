@@ -48,8 +48,11 @@ def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[st
         cypher.DELETE_EVERYTHING,
         cypher.REMOVE_ENTITIES,
         cypher.REMOVE_STALE_ENTITIES,
-        cypher.remove_stale_relations(),
+        cypher.relation_type_counts(),
+        cypher.remove_stale_relations(list(RelationKind)),
+        cypher.remove_stale_relations([RelationKind.CALLS]),
         cypher.ENTITY_FINGERPRINTS,
+        cypher.UPDATE_ENTITIES,
         cypher.EXISTING_ENTITIES,
         cypher.RELATION_FINGERPRINTS,
         cypher.SET_STATES,
@@ -58,13 +61,16 @@ def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[st
         cypher.STATES_WITH_PREFIX,
         cypher.ENTITIES_BY_ID,
     ]
-    out += [cypher.upsert_entities(k) for k in EntityKind]
-    out += [cypher.upsert_relations(k) for k in RelationKind]
+    out += [cypher.create_entities(k) for k in EntityKind]
+    out += [cypher.create_relations(k) for k in RelationKind]
+    out += [cypher.update_relations(k) for k in RelationKind]
     for flt in every_filter() if filters is None else filters:
         out += [cypher.find_entities(flt), cypher.count_entities(flt)]
     for direction, any_kind in itertools.product(("out", "in"), (True, False)):
         out.append(cypher.neighbors(direction, any_kind))  # type: ignore[arg-type]
-    out += [cypher.hop("out"), cypher.hop("in")]
+    for direction, depth in itertools.product(("out", "in"), (1, 3)):
+        out.append(cypher.traverse(direction, [RelationKind.CALLS], depth))  # type: ignore[arg-type]
+    out.append(cypher.traverse("in", list(RelationKind), 2))
     out += [cypher.relations_of_repo(True), cypher.relations_of_repo(False)]
     for of_repo in (True, False):
         out += [cypher.entity_kind_counts(of_repo), cypher.relation_kind_counts(of_repo)]
@@ -90,16 +96,29 @@ def test_labels_and_types_come_only_from_the_enums() -> None:
             cypher.rel_type(bad)  # type: ignore[arg-type]
 
 
-def test_upserts_splice_the_kind_and_take_rows() -> None:
-    q = cypher.upsert_entities(EntityKind.CLASS)
+def test_writes_splice_the_kind_and_take_rows() -> None:
+    q = cypher.create_entities(EntityKind.CLASS)
     assert q.splitlines() == [
         "UNWIND $rows AS row",
-        "MERGE (n:Entity {id: row.id})",
-        "SET n = row, n:Class",
+        "CREATE (n:Entity:Class)",
+        "SET n = row",
     ]
-    q = cypher.upsert_relations(RelationKind.INHERITS)
-    assert "MERGE (a)-[r:INHERITS]->(b)" in q
+    assert "MATCH (n:Entity {id: row.id})" in cypher.UPDATE_ENTITIES
+    assert params_of(cypher.UPDATE_ENTITIES) == {"rows"}
+    q = cypher.create_relations(RelationKind.INHERITS)
+    assert "CREATE (a)-[r:INHERITS]->(b)" in q
     assert params_of(q) == {"rows"}
+    q = cypher.update_relations(RelationKind.INHERITS)
+    assert "MATCH (a)-[r:INHERITS]->(b:Entity {id: row.dst})" in q
+    assert "CREATE" not in q
+    assert params_of(q) == {"rows"}
+
+
+def test_relation_fingerprints_lock_their_sources_in_the_given_order() -> None:
+    q = cypher.RELATION_FINGERPRINTS
+    assert q.startswith("UNWIND $ids AS id\n")
+    assert "SET n:Entity" in q
+    assert params_of(q) == {"ids"}
 
 
 def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
@@ -113,12 +132,19 @@ def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
         assert any(f"[r:{kind.value}]" in q for q in owners)
 
 
-def test_stale_relations_query_has_one_indexed_branch_per_type() -> None:
-    q = cypher.remove_stale_relations()
+def test_stale_relations_query_has_one_indexed_branch_per_type_asked() -> None:
+    q = cypher.remove_stale_relations(list(RelationKind))
     assert q.count("UNION ALL") == len(RelationKind) - 1
     assert q.count("WHERE r.owner IN $scopes AND NOT r.id IN $keep") == len(RelationKind)
     assert "MATCH ()-[r:CO_CHANGES]->() USING INDEX SEEK r:CO_CHANGES(owner)" in q
     assert params_of(q) == {"scopes", "keep"}
+    one = cypher.remove_stale_relations([RelationKind.CALLS, RelationKind.CALLS])
+    assert "UNION" not in one and "[r:CALLS]" in one
+    with pytest.raises(ValueError, match="at least one"):
+        cypher.remove_stale_relations([])
+    counts = cypher.relation_type_counts()
+    for kind in RelationKind:
+        assert f"COUNT {{ ()-[:{kind.value}]->() }} AS {kind.value}" in counts
 
 
 def test_find_builds_only_the_asked_clauses_in_a_fixed_order() -> None:
@@ -153,11 +179,26 @@ def test_find_builds_only_the_asked_clauses_in_a_fixed_order() -> None:
 
 def test_directions_turn_the_arrow() -> None:
     assert "(a:Entity)-[r]->(b:Entity)" in cypher.neighbors("out", True)
-    assert "(a:Entity)<-[r]-(b:Entity)" in cypher.hop("in")
+    assert "(a)<-[r:CALLS]-(b)" in cypher.traverse("in", [RelationKind.CALLS], 2)
     assert "WHERE a.id IN $ids AND type(r) IN $kinds" in cypher.neighbors("in", False)
     assert params_of(cypher.neighbors("in", True)) == {"ids"}
     with pytest.raises(ValueError, match="direction"):
-        cypher.hop("both")  # type: ignore[arg-type]
+        cypher.traverse("both", [RelationKind.CALLS], 1)  # type: ignore[arg-type]
+
+
+def test_traverse_is_one_bounded_statement_over_the_asked_types() -> None:
+    q = cypher.traverse("out", [RelationKind.CALLS, RelationKind.IMPORTS, RelationKind.CALLS], 3)
+    assert "MATCH p = (s)-[:CALLS|IMPORTS*1..3]->(b)" in q
+    assert "MATCH (a)-[r:CALLS|IMPORTS]->(b)" in q
+    assert "ORDER BY depth, b.id LIMIT $limit" in q
+    assert params_of(q) == {"ids", "limit"}
+    for bad in (0, -1, True, 2.0):
+        with pytest.raises(ValueError, match="depth"):
+            cypher.traverse("out", [RelationKind.CALLS], bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one"):
+        cypher.traverse("out", [], 2)
+    with pytest.raises(ValueError, match="not a relation kind"):
+        cypher.traverse("out", ["CALLS]->() DELETE r //"], 2)  # type: ignore[list-item]
 
 
 def test_counts_narrow_to_a_repo_only_when_asked() -> None:
@@ -210,22 +251,37 @@ def keyed_statements(ents: list[Entity], rels: list[Relation]) -> dict[str, tupl
     ids = [e.id for e in ents[:50]]
     scopes = sorted({e.owner for e in ents[:50]})
     rel_rows = [{"src": r.src, "dst": r.dst, "props": relation_props(r, r.id)} for r in rels[:50]]
+    fresh = [
+        Entity.make(EntityKind.FUNCTION, "plan", f"new.py::h{i}", name=f"h{i}") for i in range(50)
+    ]
     return {
         "remove": (cypher.REMOVE_ENTITIES, {"ids": ids}),
         "stale entities": (cypher.REMOVE_STALE_ENTITIES, {"scopes": scopes, "keep": ids[:5]}),
-        "stale relations": (cypher.remove_stale_relations(), {"scopes": scopes, "keep": []}),
+        "stale relations": (
+            cypher.remove_stale_relations(list(RelationKind)),
+            {"scopes": scopes, "keep": []},
+        ),
+        "relation type counts": (cypher.relation_type_counts(), {}),
         "entity fps": (cypher.ENTITY_FINGERPRINTS, {"ids": ids}),
         "existing": (cypher.EXISTING_ENTITIES, {"ids": ids}),
         "relation fps": (cypher.RELATION_FINGERPRINTS, {"ids": ids}),
-        "upsert entities": (
-            cypher.upsert_entities(EntityKind.FUNCTION),
+        "create entities": (
+            cypher.create_entities(EntityKind.FUNCTION),
+            {"rows": [entity_props(e) for e in fresh]},
+        ),
+        "update entities": (
+            cypher.UPDATE_ENTITIES,
             {"rows": [entity_props(e) for e in ents[:50]]},
         ),
-        "upsert relations": (cypher.upsert_relations(RelationKind.CALLS), {"rows": rel_rows}),
+        "create relations": (cypher.create_relations(RelationKind.CALLS), {"rows": rel_rows}),
+        "update relations": (cypher.update_relations(RelationKind.CALLS), {"rows": rel_rows}),
         "by id": (cypher.ENTITIES_BY_ID, {"ids": ids}),
         "neighbors out": (cypher.neighbors("out", True), {"ids": ids}),
         "neighbors in": (cypher.neighbors("in", False), {"ids": ids, "kinds": ["CALLS"]}),
-        "hop": (cypher.hop("in"), {"ids": ids, "kinds": ["CALLS", "IMPORTS"]}),
+        "traverse": (
+            cypher.traverse("in", [RelationKind.CALLS, RelationKind.IMPORTS], 3),
+            {"ids": ids[:3], "limit": 1000},
+        ),
         "relations of repo": (cypher.relations_of_repo(True), {"repo": "plan"}),
         "kind counts": (cypher.entity_kind_counts(True), {"repo": "plan"}),
         "set states": (cypher.SET_STATES, {"repo": "plan", "rows": [{"key": "k", "value": "v"}]}),

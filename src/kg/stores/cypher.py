@@ -10,13 +10,14 @@ provenance, attrs, from_commit, from_time, to_commit, to_time, fp}]->`` between 
 ``(:State {repo, key, value})``. ``fp`` is a fingerprint of the rest, so unchanged rows are
 skipped; ``attrs`` is canonical JSON.
 
-    >>> upsert_entities(EntityKind.FUNCTION).splitlines()[1]
-    'MERGE (n:Entity {id: row.id})'
+    >>> create_entities(EntityKind.FUNCTION).splitlines()[1]
+    'CREATE (n:Entity:Function)'
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -111,13 +112,27 @@ DETACH DELETE n
 RETURN id, kind, path"""
 
 
-def remove_stale_relations() -> str:
-    """Delete relations owned by ``$scopes`` whose id is not in ``$keep``; one indexed branch
-    per relationship type."""
+def relation_type_counts() -> str:
+    """How many relationships of each type exist, one column per type, from the count store
+    (constant time): ``apply`` asks only the types in use for stale relations."""
+    counts = ",\n       ".join(
+        f"COUNT {{ ()-[:{t}]->() }} AS {t}" for t in map(rel_type, RelationKind)
+    )
+    return f"RETURN {counts}"
+
+
+def remove_stale_relations(kinds: Sequence[RelationKind]) -> str:
+    """Delete relations of ``kinds`` owned by ``$scopes`` whose id is not in ``$keep``; one
+    indexed branch per relationship type. Every type a store may hold would make 16 branches
+    whose plan costs far more than running them, and a plan is made again for each new size
+    class of ``$keep``; asking only the types in use keeps that cheap."""
+    types = list(dict.fromkeys(map(rel_type, kinds)))
+    if not types:
+        raise ValueError("remove_stale_relations needs at least one relation kind")
     branches = "\n  UNION ALL\n".join(
         f"  MATCH ()-[r:{t}]->() {_seek('r', t, 'owner')}\n"
         "  WHERE r.owner IN $scopes AND NOT r.id IN $keep RETURN r"
-        for t in map(rel_type, RelationKind)
+        for t in types
     )
     return f"""CALL () {{
 {branches}
@@ -137,25 +152,48 @@ WHERE n.id IN $ids
 RETURN collect(n.id) AS ids"""
 
 
-def upsert_entities(kind: EntityKind) -> str:
-    """Write ``$rows`` (property maps) of one kind; ``SET n = row`` drops properties now null."""
+def create_entities(kind: EntityKind) -> str:
+    """Write ``$rows`` (property maps) of one kind that do not exist yet (``apply`` read their
+    fingerprints in the same transaction): no MERGE lookup, one label write."""
     return f"""UNWIND $rows AS row
-MERGE (n:{ENTITY} {{id: row.id}})
-SET n = row, n:{label(kind)}"""
+CREATE (n:{ENTITY}:{label(kind)})
+SET n = row"""
 
 
-# Every relation leaving ``$ids``: a superset of the batch's, found from one end only.
-RELATION_FINGERPRINTS: Final = f"""MATCH (n:{ENTITY})-[r]->() {_ID}
-WHERE n.id IN $ids
+# Overwrites existing entities; ``SET n = row`` drops properties now null. The kind is part of
+# the id, so the label never changes.
+UPDATE_ENTITIES: Final = f"""UNWIND $rows AS row
+MATCH (n:{ENTITY} {{id: row.id}}) {_ID}
+SET n = row"""
+
+
+# Every relation leaving ``$ids``: a superset of the batch's, found from one end only. It
+# write-locks those entities first (re-adding a label they have changes nothing but takes the
+# lock), in id order: ``apply`` CREATEs the relations this read did not find, so two
+# transactions adding the same relation must not both read before either commits.
+RELATION_FINGERPRINTS: Final = f"""UNWIND $ids AS id
+MATCH (n:{ENTITY} {{id: id}}) {_ID}
+SET n:{ENTITY}
+WITH n
+MATCH (n)-[r]->()
 RETURN collect([r.id, r.fp]) AS fps"""
 
 
-def upsert_relations(kind: RelationKind) -> str:
-    """Write ``$rows`` ({src, dst, props}) of one kind between existing entities."""
+def create_relations(kind: RelationKind) -> str:
+    """Write ``$rows`` ({src, dst, props}) of one kind that do not exist yet, between existing
+    entities: CREATE, because MERGE would search the endpoints' relationships first."""
     return f"""UNWIND $rows AS row
 MATCH (a:{ENTITY} {{id: row.src}}), (b:{ENTITY} {{id: row.dst}})
 {_seek("a", ENTITY, "id")} {_seek("b", ENTITY, "id")}
-MERGE (a)-[r:{rel_type(kind)}]->(b)
+CREATE (a)-[r:{rel_type(kind)}]->(b)
+SET r = row.props"""
+
+
+def update_relations(kind: RelationKind) -> str:
+    """Overwrite the properties of existing relations, ``$rows`` as for ``create_relations``."""
+    return f"""UNWIND $rows AS row
+MATCH (a:{ENTITY} {{id: row.src}}) {_seek("a", ENTITY, "id")}
+MATCH (a)-[r:{rel_type(kind)}]->(b:{ENTITY} {{id: row.dst}})
 SET r = row.props"""
 
 
@@ -245,12 +283,36 @@ RETURN a.id AS near, type(r) AS kind, startNode(r).id AS src, endNode(r).id AS d
 ORDER BY near, kind, b.id"""
 
 
-def hop(direction: Literal["out", "in"]) -> str:
-    """One breadth-first step: (near id, far id, confidence) along ``$kinds`` from ``$ids``."""
+def traverse(direction: Literal["out", "in"], kinds: Sequence[RelationKind], depth: int) -> str:
+    """A whole bounded breadth-first reach in one statement: from ``$ids`` along ``kinds``, the
+    first ``$limit`` entities by (depth, id) as ``levels`` ([id, depth]) and ``nodes``
+    (properties), and ``edges`` ([near, far, confidence]) among the starts and those entities,
+    from which the caller picks each entity's best parent one level up.
+
+    The variable-length match is planned as a pruning breadth-first expand (each node visited
+    once, ``min(length(p))`` its depth), so cost follows the neighbourhood, not its paths."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be a positive int, not {depth!r}")
     left, right = _arrow(direction)
-    return f"""MATCH (a:{ENTITY}){left}[r]{right}(b:{ENTITY}) {_seek("a", ENTITY, "id")}
-WHERE a.id IN $ids AND type(r) IN $kinds
-RETURN a.id AS near, b.id AS far, r.confidence AS confidence"""
+    types = "|".join(dict.fromkeys(rel_type(k) for k in kinds))
+    if not types:
+        raise ValueError("traverse needs at least one relation kind")
+    return f"""MATCH (s:{ENTITY}) {_seek("s", ENTITY, "id")}
+WHERE s.id IN $ids
+WITH collect(s) AS starts
+UNWIND starts AS s
+MATCH p = (s){left}[:{types}*1..{depth}]{right}(b)
+WITH starts, b, min(length(p)) AS depth
+WHERE NOT b IN starts
+WITH starts, b, depth ORDER BY depth, b.id LIMIT $limit
+WITH starts, collect(b) AS kept, collect([b.id, depth]) AS levels
+CALL (starts, kept) {{
+  UNWIND starts + kept AS a
+  MATCH (a){left}[r:{types}]{right}(b)
+  WHERE b IN kept
+  RETURN collect([a.id, b.id, r.confidence]) AS edges
+}}
+RETURN levels, edges, [n IN kept | properties(n)] AS nodes"""
 
 
 def relations_of_repo(any_kind: bool) -> str:

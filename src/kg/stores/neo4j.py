@@ -13,12 +13,15 @@ with exponential backoff on transient failures for at most ``retry_seconds``::
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
 from kg.errors import KGError, StoreError, StoreUnavailable
 from kg.model import Batch, Direction, Entity, GraphDelta, Neighbor, Reached, Relation, RelationKind
@@ -28,6 +31,11 @@ from kg.stores.neo4j_apply import Encoded, apply_encoded
 from kg.stores.neo4j_rows import entity_from_props, relation_from_props
 
 _UNREACHABLE = (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError)
+# Backoff of retried reads, like the driver's for managed transactions.
+_FIRST_RETRY_DELAY = 0.2
+_MAX_RETRY_DELAY = 2.0
+# ``apply`` CREATEs entities it found absent; a concurrent creator makes it fail and re-run.
+_CREATE_RACE_ATTEMPTS = 3
 
 
 class Neo4jGraphStore:
@@ -62,6 +70,8 @@ class Neo4jGraphStore:
             auth=self._auth,
             max_transaction_retry_time=self._retry_seconds,
             connection_timeout=5.0,
+            # Every result is read whole: one PULL instead of one per 1000 records.
+            fetch_size=-1,
             # Server notifications (e.g. "property fp does not exist yet" on an empty graph)
             # would be logged as warnings for every statement; they say nothing actionable.
             notifications_min_severity="OFF",
@@ -93,12 +103,13 @@ class Neo4jGraphStore:
         if driver is not None:
             await driver.close()
 
-    def _session(self) -> neo4j.AsyncSession:
+    def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.AsyncSession:
         if self._driver is None:
             raise StoreError(f"{self!r} is not started; call `await store.start()` first")
         # The query bookmark manager keeps reads after writes causally consistent in a cluster.
         return self._driver.session(
             database=self._database,
+            default_access_mode=access_mode,
             bookmark_manager=self._driver.execute_query_bookmark_manager,
         )
 
@@ -110,23 +121,32 @@ class Neo4jGraphStore:
         return StoreError(f"Neo4j graph store at {self._url} failed: {exc}")
 
     async def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
-            return await (await tx.run(query, params)).data()
-
-        try:
-            async with self._session() as session:
-                return await session.execute_read(work)
-        except KGError:
-            raise
-        except (DriverError, Neo4jError, OSError) as exc:
-            raise self._failed(exc) from exc
+        """One auto-commit read: a single round trip, where a managed transaction takes two
+        (BEGIN+RUN, then COMMIT) and twice the client CPU. The driver does not retry those, so
+        transient failures are retried here within the same budget; reads are safe to repeat."""
+        deadline = time.monotonic() + self._retry_seconds
+        delay = _FIRST_RETRY_DELAY
+        while True:
+            try:
+                async with self._session(neo4j.READ_ACCESS) as session:
+                    return await _rows(await session.run(query, params))
+            except KGError:
+                raise
+            except (DriverError, Neo4jError, OSError) as exc:
+                retry = isinstance(exc, _UNREACHABLE) or (
+                    isinstance(exc, DriverError | Neo4jError) and exc.is_retryable()
+                )
+                if not retry or time.monotonic() + delay > deadline:
+                    raise self._failed(exc) from exc
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(2 * delay, _MAX_RETRY_DELAY)
 
     async def _write(self, query: str, **params: Any) -> None:
         await self._write_read(query, **params)
 
     async def _write_read(self, query: str, **params: Any) -> list[dict[str, Any]]:
         async def work(tx: AsyncManagedTransaction) -> list[dict[str, Any]]:
-            return await (await tx.run(query, params)).data()
+            return await _rows(await tx.run(query, params))
 
         try:
             async with self._session() as session:
@@ -143,13 +163,21 @@ class Neo4jGraphStore:
 
     async def apply(self, batch: Batch) -> GraphDelta:
         encoded = Encoded.of(batch)  # validates before anything is sent
-        try:
-            async with self._session() as session:
-                return await session.execute_write(apply_encoded, encoded)
-        except KGError:
-            raise
-        except (DriverError, Neo4jError, OSError) as exc:
-            raise self._failed(exc) from exc
+        attempt = 1
+        while True:
+            try:
+                async with self._session() as session:
+                    return await session.execute_write(apply_encoded, encoded)
+            except KGError:
+                raise
+            except ConstraintError as exc:
+                # Another transaction created an entity this one found absent and CREATEs: the
+                # whole unit of work was rolled back; run it again, it now sees that entity.
+                if attempt == _CREATE_RACE_ATTEMPTS:
+                    raise self._failed(exc) from exc
+                attempt += 1
+            except (DriverError, Neo4jError, OSError) as exc:
+                raise self._failed(exc) from exc
 
     async def get(self, ids: Sequence[str]) -> list[Entity | None]:
         if not ids:
@@ -212,34 +240,35 @@ class Neo4jGraphStore:
         depth: int,
         limit: int = 1000,
     ) -> list[Reached]:
-        """Level-by-level BFS; among shortest paths it keeps the most confident one (ties: the
-        smallest parent id), like the embedded store."""
-        wanted = [str(k) for k in dict.fromkeys(kinds)]
+        """One statement finds the entities and their depths; among shortest paths each keeps
+        the most confident one (ties: the smallest parent id), like the embedded store."""
+        if not start or not kinds or depth < 1 or limit <= 0:
+            return []
+        query = cypher.traverse(direction, kinds, depth)
+        rows = await self._read(query, ids=list(dict.fromkeys(start)), limit=limit)
+        if not rows:
+            return []
+        row = rows[0]
+        level: dict[str, int] = {s: 0 for s in start}
+        level.update((str(v), int(d)) for v, d in row["levels"])
+        # Best parent per entity, one level at a time: a parent's confidence is final before
+        # any of its children is scored.
+        by_level: dict[int, list[tuple[str, str, float]]] = {}
+        for u, v, c in row["edges"]:
+            if level.get(u, -1) == level[v] - 1:
+                by_level.setdefault(level[v], []).append((u, v, float(c)))
         best: dict[str, tuple[str | None, float]] = {s: (None, 1.0) for s in start}
-        frontier = sorted(best)
-        order: list[tuple[int, str]] = []
-        query = cypher.hop(direction)
-        for level in range(1, depth + 1):
-            if not frontier or not wanted or len(order) >= limit:
-                break
+        for lv in sorted(by_level):
             reached: dict[str, tuple[str | None, float]] = {}
-            for row in await self._read(query, ids=frontier, kinds=wanted):
-                u, v, c = row["near"], row["far"], float(row["confidence"])
-                if v in best:
-                    continue
+            for u, v, c in by_level[lv]:
                 conf = best[u][1] * c
                 prev = reached.get(v)
                 if prev is None or conf > prev[1] or (conf == prev[1] and u < str(prev[0])):
                     reached[v] = (u, conf)
-            frontier = sorted(reached)
             best.update(reached)
-            order += [(level, v) for v in frontier]
-        order = order[: max(limit, 0)]
-        entities = await self.get([v for _, v in order])
         return [
-            Reached(e, level, _path(best, v), best[v][1])
-            for (level, v), e in zip(order, entities, strict=True)
-            if e is not None
+            Reached(entity_from_props(props), int(d), _path(best, str(v)), best[str(v)][1])
+            for (v, d), props in zip(row["levels"], row["nodes"], strict=True)
         ]
 
     async def relations(
@@ -274,6 +303,13 @@ class Neo4jGraphStore:
             *await self._read(cypher.relation_kind_counts(of_repo), repo=repo),
         ]
         return {str(r["kind"]): int(r["n"]) for r in rows}
+
+
+async def _rows(result: neo4j.AsyncResult) -> list[dict[str, Any]]:
+    """The records as plain dicts. ``Result.data()`` would walk every nested value to turn graph
+    types into dicts, which statements returning ``properties(...)`` never produce."""
+    keys = result.keys()
+    return [dict(zip(keys, values, strict=True)) for values in await result.values()]
 
 
 def _path(best: dict[str, tuple[str | None, float]], v: str) -> list[str]:

@@ -22,7 +22,7 @@ from kg.stores.delta import DeltaTally
 from kg.stores.neo4j_rows import Props, entity_props, relation_props
 
 # Rows per UNWIND statement: large enough to amortize round trips, small enough for one message.
-CHUNK = 1000
+CHUNK = 10_000
 
 
 @dataclass(slots=True)
@@ -53,7 +53,8 @@ async def _records(
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows of ``query`` and how many relationships it deleted."""
     result = await tx.run(query, params)
-    rows = await result.data()
+    keys = result.keys()  # not data(): it walks every nested value, converting nothing here
+    rows = [dict(zip(keys, values, strict=True)) for values in await result.values()]
     summary = await result.consume()
     return rows, summary.counters.relationships_deleted
 
@@ -69,14 +70,23 @@ async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta
         await _remove(
             tx, tally, cypher.REMOVE_STALE_ENTITIES, scopes=scopes, keep=list(enc.entities)
         )
-        rows, _ = await _records(
-            tx, cypher.remove_stale_relations(), scopes=scopes, keep=list(enc.relations)
-        )
-        tally.relations_removed += sum(int(r["removed"]) for r in rows)
+        await _remove_stale_relations(tx, tally, scopes, list(enc.relations))
     await _upsert_entities(tx, enc.entities, tally)
     await _upsert_relations(tx, await _attached(tx, enc), tally)
     await _apply_state(tx, batch.repo, batch.state)
     return tally.delta(batch.repo)
+
+
+async def _remove_stale_relations(
+    tx: AsyncManagedTransaction, tally: DeltaTally, scopes: list[str], keep: list[str]
+) -> None:
+    counts, _ = await _records(tx, cypher.relation_type_counts())
+    in_use = [kind for kind in RelationKind if counts[0][cypher.rel_type(kind)]]
+    if in_use:
+        rows, _ = await _records(
+            tx, cypher.remove_stale_relations(in_use), scopes=scopes, keep=keep
+        )
+        tally.relations_removed += sum(int(r["removed"]) for r in rows)
 
 
 async def _remove(
@@ -103,17 +113,23 @@ async def _upsert_entities(
     tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: DeltaTally
 ) -> None:
     stored = await _fingerprints(tx, cypher.ENTITY_FINGERPRINTS, "ids", list(entities))
-    by_kind: dict[EntityKind, list[Props]] = defaultdict(list)
+    new: dict[EntityKind, list[Props]] = defaultdict(list)
+    changed: list[Props] = []
     for eid, props in entities.items():
         fp = stored.get(eid)
         if fp == props["fp"]:
             continue
         (tally.added if fp is None else tally.updated).append(eid)
         tally.touch(props["kind"], props["path"])
-        by_kind[EntityKind(props["kind"])].append(props)
-    for kind in sorted(by_kind):
-        for chunk in _chunks(by_kind[kind]):
-            await _records(tx, cypher.upsert_entities(kind), rows=chunk)
+        if fp is None:
+            new[EntityKind(props["kind"])].append(props)
+        else:
+            changed.append(props)
+    for kind in sorted(new):
+        for chunk in _chunks(new[kind]):
+            await _records(tx, cypher.create_entities(kind), rows=chunk)
+    for chunk in _chunks(changed):
+        await _records(tx, cypher.UPDATE_ENTITIES, rows=chunk)
 
 
 async def _attached(
@@ -141,17 +157,21 @@ async def _upsert_relations(
 ) -> None:
     sources = sorted({src for (_, src, _, _) in relations.values()})
     stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "ids", sources)
-    by_kind: dict[RelationKind, list[Props]] = defaultdict(list)
+    new: dict[RelationKind, list[Props]] = defaultdict(list)
+    changed: dict[RelationKind, list[Props]] = defaultdict(list)
     for rid, (kind, src, dst, props) in relations.items():
         fp = stored.get(rid)
         if fp == props["fp"]:
             continue
         tally.relations_added += 1
         tally.relations_removed += fp is not None
-        by_kind[kind].append({"src": src, "dst": dst, "props": props})
-    for kind in sorted(by_kind):
-        for chunk in _chunks(by_kind[kind]):
-            await _records(tx, cypher.upsert_relations(kind), rows=chunk)
+        (new if fp is None else changed)[kind].append({"src": src, "dst": dst, "props": props})
+    for kind in sorted(new):
+        for chunk in _chunks(new[kind]):
+            await _records(tx, cypher.create_relations(kind), rows=chunk)
+    for kind in sorted(changed):
+        for chunk in _chunks(changed[kind]):
+            await _records(tx, cypher.update_relations(kind), rows=chunk)
 
 
 async def _apply_state(
