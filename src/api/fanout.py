@@ -136,13 +136,20 @@ class Member:
 class SharedStream:
     """One execution of a subscription whose every result goes to all its members."""
 
-    def __init__(self, hub: FanoutHub, key: StreamKey, context: object) -> None:
+    def __init__(self, hub: FanoutHub, key: StreamKey) -> None:
         self.key = key
         self.members: set[Member] = set()
         self.executions = 0
+        self.task: asyncio.Task[None] | None = None
         self._hub = hub
         self._retired = False
-        self.task = asyncio.create_task(self._run(context), name=f"fanout:{key.query[:40]}")
+
+    def start(self, context: object) -> None:
+        self.task = asyncio.create_task(self._run(context), name=f"fanout:{self.key.query[:40]}")
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
     async def _run(self, context: object) -> None:
         k = self.key
@@ -237,7 +244,8 @@ class FanoutHub:
         """A new member of ``key``'s stream (started, with ``context()``, if none runs)."""
         stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[key] = SharedStream(self, key, context())
+            stream = self._streams[key] = SharedStream(self, key)
+            stream.start(context())
         member = Member(key, self.queue_size)
         stream.members.add(member)
         return member
@@ -254,7 +262,7 @@ class FanoutHub:
         if not stream.members:
             # stop now (not when the task notices), so a new join starts a fresh stream
             self.forget(stream)
-            stream.task.cancel()
+            stream.stop()
 
     def forget(self, stream: SharedStream) -> None:
         if self._streams.get(stream.key) is stream:

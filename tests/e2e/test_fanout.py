@@ -22,7 +22,8 @@ from api_support import SETTINGS, InstrumentedStore, publish_until, running_serv
 from starlette.applications import Starlette
 
 from api.app import create_app
-from api.fanout import FanoutHub
+from api.context import make_context
+from api.fanout import FanoutHub, Payload, Rejected
 from kg.events.base import Event
 from kg.events.memory import InProcessBus
 from kg.events.schema import Evidence
@@ -271,3 +272,107 @@ async def test_a_client_that_stops_reading_drops_its_oldest_and_delays_no_one(
         assert seen == sorted(seen)  # in order, never a stale one after a fresh one
         assert hub.dropped >= events - len(seen)
     await bus.close()
+
+
+async def test_a_rejected_subscription_errors_on_both_protocols_and_others_carry_on(
+    sqlite_store: InstrumentedStore, demo: Demo
+) -> None:
+    """Validation runs in the shared execution: each member of a rejected operation gets its
+    protocol's `error` message; a valid subscription on the same server is unaffected."""
+    bus = InProcessBus()
+    await bus.start()
+    app = create_app(SETTINGS, GraphService(sqlite_store, None, bus))
+    bad = "subscription($r: String) { graphChanged(repo: $r) { added noSuchField } }"
+    variables = {"r": demo.name}
+    async with (
+        running_server(app) as port,
+        Client.open(port, bad, variables, legacy=False) as modern,
+        Client.open(port, bad, variables, legacy=True) as legacy,
+        Client.open(port, CHANGES, variables, legacy=False) as good,
+    ):
+        modern_error = await asyncio.wait_for(modern.errors.get(), 20)
+        legacy_error = await asyncio.wait_for(legacy.errors.get(), 20)
+        await warm_up(bus, [good], big_delta(demo.name, 1))
+    assert "noSuchField" in modern_error[0]["message"]  # graphql-transport-ws: a list
+    assert "noSuchField" in legacy_error["message"]  # graphql-ws: the first error
+    await bus.close()
+
+
+async def test_an_internal_error_is_masked_once_for_every_member(
+    tmp_path: Path, demo: Demo, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing store under a shared execution: every client gets the same masked error with
+    the same correlation id, logged once on the server (one execution, one failure)."""
+    inner = open_graph_store(f"sqlite:///{tmp_path}/graph.db")
+    await inner.start()
+    await inner.apply(demo.batch())
+    failing = InstrumentedStore(inner, fail=["get"])
+    bus = InProcessBus()
+    await bus.start()
+    app = create_app(SETTINGS, GraphService(failing, None, bus))
+    variables = {"r": demo.name, "s": "INFO"}
+    async with running_server(app) as port, contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(Client.open(port, INSIGHTS, variables, legacy=i == 1))
+            for i in range(3)
+        ]
+        await warm_up(bus, clients, insight(demo, "critical", "warm"))
+        caplog.clear()
+        await bus.publish(insight(demo, "warning", "broken"))
+        got = [(await c.take(1))[0] for c in clients]
+    await inner.close()
+    await bus.close()
+    refs = {json.dumps(r["errors"][0]["extensions"]) for r in got}
+    assert len(refs) == 1, got  # the same correlation id for all three
+    (error,) = got[0]["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "/secret/" not in json.dumps(got)
+    assert got[0]["data"] is None  # non-null `entities` failed: null up to the root
+    ref = error["extensions"]["correlationId"]
+    logged = [r for r in caplog.records if r.name == "api.errors"]
+    assert [ref in r.getMessage() for r in logged] == [True]
+
+
+async def test_auth_scope_and_variables_key_separate_streams(demo: Demo, tmp_path: Path) -> None:
+    """At the hub: the same document under another auth scope is another stream, and the
+    guard runs inside it (an unauthorized scope is rejected when a token is configured)."""
+    store = open_graph_store(f"sqlite:///{tmp_path}/graph.db")
+    await store.start()
+    bus = InProcessBus()
+    await bus.start()
+    settings = SETTINGS.model_copy(update={"api_token": "t0ken"})
+    app = create_app(settings, GraphService(store, None, bus))
+    hub = hub_of(app)
+    service = GraphService(store, None, bus)
+    members = {}
+    for scope, authorized in [("authorized", True), ("anonymous", False)]:
+        key = hub.key(CHANGES, None, {"r": demo.name}, scope=scope)
+        assert key is not None
+
+        def context(authorized: bool = authorized) -> object:
+            return make_context(settings, service, cache=False, authorized=authorized)
+
+        members[scope] = hub.join(key, context)
+    other = hub.key(CHANGES, None, {"r": "elsewhere"}, scope="authorized")
+    assert other is not None and other != members["authorized"].key
+    assert hub.stream_count == 2
+    rejected = await asyncio.wait_for(anext(members["anonymous"]), 10)
+    assert isinstance(rejected, Rejected)
+    assert rejected.errors[0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    for _ in range(500):
+        if bus.subscriber_count == 1:
+            break
+        await asyncio.sleep(0.01)
+    await bus.publish(big_delta(demo.name, 7))
+    result = await asyncio.wait_for(anext(members["authorized"]), 10)
+    assert isinstance(result, Payload)
+    assert json.loads(result.text)["data"]["graphChanged"]["added"][0].startswith("Function:0007-")
+    # ingestProgress yields per-subscriber state first: never shared
+    assert (
+        hub.key('subscription { ingestProgress(job: "j") { id } }', None, None, scope="x") is None
+    )
+    for member in members.values():
+        hub.leave(member)
+    assert hub.stream_count == 0
+    await bus.close()
+    await store.close()
