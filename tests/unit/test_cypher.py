@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from dataclasses import fields
@@ -332,3 +333,34 @@ async def test_keyed_statements_seek_on_a_grown_graph(neo4j_url: str) -> None:
     finally:
         await store.wipe()
         await store.close()
+
+
+async def test_concurrent_applies_of_the_same_new_rows_create_each_once(neo4j_url: str) -> None:
+    """CREATE is used for rows a transaction found absent: racing writers of the same new
+    entity re-run (unique constraint), of the same new relation wait (source lock)."""
+    repo = "race"
+    shared = Entity.make(EntityKind.FUNCTION, repo, "lib.py::shared", name="shared")
+    stores = [Neo4jGraphStore(neo4j_url), Neo4jGraphStore(neo4j_url)]
+    for store in stores:
+        await store.start()
+    try:
+        await stores[0].wipe()
+        for round_ in range(8):
+            target = Entity.make(EntityKind.FUNCTION, repo, f"lib.py::t{round_}", name="t")
+            await stores[0].apply(Batch(repo, entities=[target]))
+            edge = Relation(RelationKind.CALLS, shared.id, target.id, owner="x")
+
+            def batch(i: int, edge: Relation = edge, n: int = round_) -> Batch:
+                mine = Entity.make(EntityKind.FUNCTION, repo, f"w{i}.py::f{n}", name="f")
+                return Batch(repo, entities=[shared, mine], relations=[edge])
+
+            await asyncio.gather(stores[0].apply(batch(0)), stores[1].apply(batch(1)))
+        stats = await stores[0].stats(repo)
+        assert stats["Function"] == 1 + 8 + 2 * 8
+        assert stats["CALLS"] == 8
+        assert len(await stores[0].neighbors([shared.id], None, "out")) == 1
+        assert len((await stores[0].neighbors([shared.id], None, "out"))[shared.id]) == 8
+    finally:
+        await stores[0].wipe()
+        for store in stores:
+            await store.close()

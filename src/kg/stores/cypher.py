@@ -286,8 +286,9 @@ ORDER BY near, kind, b.id"""
 def traverse(direction: Literal["out", "in"], kinds: Sequence[RelationKind], depth: int) -> str:
     """A whole bounded breadth-first reach in one statement: from ``$ids`` along ``kinds``, the
     first ``$limit`` entities by (depth, id) as ``levels`` ([id, depth]) and ``nodes``
-    (properties), and ``edges`` ([near, far, confidence]) among the starts and those entities,
-    from which the caller picks each entity's best parent one level up.
+    (properties), and ``edges`` ([near, far, confidence]) from the starts and those entities
+    to those entities, from which the caller picks each entity's best parent one level up. The
+    deepest level kept is nobody's parent, so it is not expanded (it may hold hubs).
 
     The variable-length match is planned as a pruning breadth-first expand (each node visited
     once, ``min(length(p))`` its depth), so cost follows the neighbourhood, not its paths."""
@@ -305,9 +306,11 @@ MATCH p = (s){left}[:{types}*1..{depth}]{right}(b)
 WITH starts, b, min(length(p)) AS depth
 WHERE NOT b IN starts
 WITH starts, b, depth ORDER BY depth, b.id LIMIT $limit
-WITH starts, collect(b) AS kept, collect([b.id, depth]) AS levels
-CALL (starts, kept) {{
-  UNWIND starts + kept AS a
+WITH starts, collect(b) AS kept, collect(depth) AS depths, collect([b.id, depth]) AS levels
+WITH starts, kept, levels, [i IN range(0, size(kept) - 1) WHERE depths[i] < depths[-1] | kept[i]]
+     AS inner
+CALL (starts, kept, inner) {{
+  UNWIND starts + inner AS a
   MATCH (a){left}[r:{types}]{right}(b)
   WHERE b IN kept
   RETURN collect([a.id, b.id, r.confidence]) AS edges

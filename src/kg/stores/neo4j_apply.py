@@ -120,7 +120,7 @@ async def _upsert_entities(
         if fp == props["fp"]:
             continue
         (tally.added if fp is None else tally.updated).append(eid)
-        tally.touch(props["kind"], props["path"])
+        tally.touch(props["kind"], props.get("path"))
         if fp is None:
             new[EntityKind(props["kind"])].append(props)
         else:

@@ -39,6 +39,8 @@ def _seal(props: Props, what: str) -> Props:
                     f"{what}: {k} {v!r:.80} is not valid Unicode text ({exc.reason}); "
                     "decode source bytes with errors='replace' in the extractor"
                 ) from exc
+    # Absent and null are the same to Neo4j: send neither (less to pack, nothing to skip).
+    props = {k: v for k, v in props.items() if v is not None}
     text = _ENCODER.encode(props)  # ASCII-escaped, so any str hashes
     props["fp"] = hashlib.blake2b(text.encode("ascii"), digest_size=10).hexdigest()
     return props
@@ -56,14 +58,16 @@ def _is_attr_value(v: object) -> bool:
     return False
 
 
-def _attrs_json(attrs: Attrs, what: str) -> str:
+def _attrs_json(attrs: Attrs, what: str) -> str | None:
+    """Canonical JSON of ``attrs``; None (no property at all) when empty, which most are: a
+    stored ``{}`` would cost a property record per row for nothing."""
     for k, v in attrs.items():
         if not isinstance(k, str) or not _is_attr_value(v):
             raise InvalidInput(
                 f"{what}: attrs[{k!r}] = {v!r:.80} is not storable; use str, int, finite float, "
                 "bool, None, or a list of only str or only int"
             )
-    return _ENCODER.encode(dict(attrs))
+    return _ENCODER.encode(dict(attrs)) if attrs else None
 
 
 def _time(t: datetime | None) -> str | None:
