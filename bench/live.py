@@ -135,6 +135,7 @@ async def editor_loop(
     embed: bool,
     leaf_only: bool,
     verbose: bool = False,
+    background: bool = True,
 ) -> None:
     settings = Settings(
         graph_url=f"sqlite:///{work}/graph.db",
@@ -156,7 +157,7 @@ async def editor_loop(
         targets = random.Random(7).sample(targets, min(saves, len(targets)))
         source = open_source(rt, f"bench-{uuid.uuid4().hex[:6]}")
         await source.start()
-        worker = assemble(rt, source, fetch_wait=0.05)
+        worker = assemble(rt, source, fetch_wait=0.05, background_embedding=background)
         # steady state: the first update loads the indexer's per-repo cache (all symbol tables)
         t0 = time.perf_counter()
         await worker.prepare(REPO)
@@ -267,13 +268,16 @@ def main() -> None:
     parser.add_argument("--embed", action="store_true")
     parser.add_argument("--leaf-only", action="store_true", help="edit only test files")
     parser.add_argument("--verbose", action="store_true", help="print every save")
+    parser.add_argument(
+        "--foreground-embed", action="store_true", help="embed before graphChanged (the old way)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / REPO
         shutil.copytree(args.repo, root, ignore=shutil.ignore_patterns(".git"), symlinks=True)
         files = sum(1 for p in root.rglob("*") if p.is_file())
         print(f"editor loop on {files} files ({args.repo}), embed={args.embed}")
-        loop = (args.saves, args.embed, args.leaf_only, args.verbose)
+        loop = (args.saves, args.embed, args.leaf_only, args.verbose, not args.foreground_embed)
         asyncio.run(editor_loop(root, Path(tmp) / "kg1", "", *loop))
         if args.kafka:
             shutil.rmtree(root)

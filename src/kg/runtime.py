@@ -51,12 +51,16 @@ class Runtime:
     registry: ExtractorRegistry
     background: EmbeddingStage | None = None
 
-    def embedding_stage(self, index: VectorIndex | None = None) -> EmbeddingStage | None:
+    def embedding_stage(
+        self, index: VectorIndex | None = None, *, background: bool = False
+    ) -> EmbeddingStage | None:
         """A stage over the runtime's index, or over ``index`` (a wrapper of it, e.g. the
-        worker's ``GuardedVectorIndex``)."""
+        worker's ``GuardedVectorIndex``); ``background``: see ``EmbeddingStage``."""
         if self.index is None:
             return None
-        return EmbeddingStage(index or self.index, self.embedder, self.sparse)
+        return EmbeddingStage(
+            index or self.index, self.embedder, self.sparse, background=background
+        )
 
     def background_embedding(self) -> EmbeddingStage | None:
         """The runtime's one background stage: vectors catch up after the graph is applied."""

@@ -117,6 +117,8 @@ class Worker:
             await self.step()
         if self._insights is not None:
             await self._insights.flush()
+        if self._embedding is not None:
+            await self._embedding.close()  # queued text keeps its lexical point meanwhile
 
     async def step(self) -> int:
         """Fetch one batch, apply it, commit it; returns how many events were received."""
@@ -152,6 +154,8 @@ class Worker:
         if v is None:
             return
         await v.catch_up()
+        if self._embedding is not None:
+            self.stats.embedding_pending = self._embedding.status().pending
         state = v.describe() if v.degraded else "ok"
         if (state == "ok") != (self.stats.vectors == "ok"):
             log.warning("worker vectors: %s", state)
@@ -340,6 +344,7 @@ def assemble(
     insights: bool = True,
     max_batch: int = 1000,
     fetch_wait: float = 0.2,
+    background_embedding: bool = True,
 ) -> Worker:
     """A worker over a runtime's backends: the graph store behind retries and a circuit
     breaker, the vector index behind a breaker with a backlog (a down index delays vectors,
@@ -354,7 +359,9 @@ def assemble(
         if rt.index is not None
         else None
     )
-    embedding = rt.embedding_stage(index=vectors)
+    # Background: a save's graph.delta does not wait for the model; the changed text is
+    # found lexically at once and its dense vector follows.
+    embedding = rt.embedding_stage(index=vectors, background=background_embedding)
     indexer = Indexer(
         store,
         rt.registry,

@@ -59,6 +59,7 @@ class WorkerStats:
     last_resolved: int = 0  # files (re-)resolved by the latest update: the cost of a change
     vectors: str = "ok"  # the vector index: "ok", or degraded with its backlog (describe())
     vector_backlog: int = 0  # vector writes waiting for the index to come back
+    embedding_pending: int = 0  # documents whose dense vector is still being computed
     # where the latest batch spent its time, ms per stage (snapshot, update, embed, ...)
     stages: dict[str, float] = field(default_factory=dict)
 
