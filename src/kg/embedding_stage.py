@@ -89,6 +89,7 @@ class EmbeddingStage:
         self._round_done = self._round_total = 0
         self._embedded = self._failed = 0
         self._last_error = ""
+        self._closed = False
 
     @property
     def background(self) -> bool:
@@ -133,9 +134,14 @@ class EmbeddingStage:
                 status = self.status()
                 if progress is not None and status.total:
                     progress(status.done, status.total)
-                if not status.pending:
+                if not status.pending or self._closed:
                     break
                 await changed.wait()
+        if status.pending:
+            raise EmbeddingFailed(
+                f"the embedding stage closed with {status.pending} document(s) still queued; "
+                "they are found by lexical search only until the next index run embeds them"
+            )
         if self._failed:
             failed, self._failed = self._failed, 0
             raise EmbeddingFailed(
@@ -147,11 +153,15 @@ class EmbeddingStage:
     async def close(self) -> None:
         """Stop the background task; queued documents keep their pending lexical points and
         are embedded by the next index run (their stored hash does not match)."""
+        self._closed = True
         task, self._worker = self._worker, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()  # a waiter must not outlive the stage
 
     # -- background --------------------------------------------------------------------------
 
@@ -192,6 +202,8 @@ class EmbeddingStage:
         return len(todo)
 
     def _ensure_worker(self) -> None:
+        if self._closed:
+            raise EmbeddingFailed("the embedding stage is closed; open a new runtime to index")
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._drain(), name="embedding-stage")
 

@@ -273,3 +273,15 @@ async def test_a_failing_model_is_reported_and_leaves_lexical_points(
     assert await stage.process([doc("z", zebra)], []) == 1
     await stage.wait()
     assert await index.hashes(["Function:z"]) == {"Function:z": doc("z", zebra).hash}
+
+
+async def test_closing_releases_a_waiter(stage: EmbeddingStage) -> None:
+    gate = gate_of(stage)
+    await stage.process([doc("w", "def w(): waits")], [])
+    await entered(gate)
+    waiter = asyncio.create_task(stage.wait())
+    await stage.close()  # shutdown while the model is held: the waiter is told, not stuck
+    with pytest.raises(EmbeddingFailed, match="closed with 1 document"):
+        await waiter
+    with pytest.raises(EmbeddingFailed, match="closed"):
+        await stage.process([doc("v", "def v(): late")], [])
