@@ -300,6 +300,13 @@ class Indexer:
             if item is not None and extractor is not None:
                 extractors[path] = (extractor, item)
                 extracts.update(await self._extract(repo, [(path, extractor, item)], report))
+                known = cache.tables.get(path)
+                if known is not None and cache.hashes.get(path) == _salted_hash(
+                    extractor, item.data
+                ):
+                    # Same content: resolve against the very table the resolver's index holds,
+                    # so that index and its memos stay valid from one dependent to the next.
+                    extracts[path].symbols = known
         report.files_resolved = len(extracts)
         report.resolved = sorted(extracts)
         items = sorted(extracts.items())

@@ -68,6 +68,8 @@ class Evaluator:
         self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
         self._module_memo: dict[tuple[str, int, str], str | None] = {}
         self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
+        self._star_memo: dict[str, frozenset[str]] = {}
+        self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self.version = index.version
 
     def reset(self) -> None:
@@ -208,6 +210,14 @@ class Evaluator:
     def _in_scope(
         self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool
     ) -> list[Node]:
+        # Unordered lookups without bound arguments or wildcards (a function body reading an
+        # outer scope: most of them) depend on the file, scope and name alone.
+        memo_key = None
+        if not ordered and not ctx.env and scope not in ti.wildcards:
+            memo_key = (ctx.path, scope, name)
+            known = self._scope_memo.get(memo_key)
+            if known is not None:
+                return known
         items: list[tuple[Candidate, list[Node]]] = []
         for c in ti.names.get((scope, name), ()):
             if c.definition is not None and c.definition.kind not in self.profile.hidden_kinds:
@@ -220,7 +230,10 @@ class Evaluator:
                 items.append((Candidate(b.line, None, None, binding=b), nodes))
         if ordered:
             items = _visible(items, ctx.line)
-        return uniq([n for _, nodes in items for n in nodes])
+        found = uniq([n for _, nodes in items for n in nodes])
+        if memo_key is not None:
+            self._scope_memo[memo_key] = found
+        return found
 
     def _def_node(self, ctx: Ctx, d: Definition) -> Node:
         node = DefNode(ctx.path, d)
@@ -234,6 +247,8 @@ class Evaluator:
         module = self.module_name(path, level, target)
         if module is None or ("*", module, name) in self._active:
             return []
+        if name not in self._star_names(module):  # most lookups miss most starred modules
+            return []
         for mod_path in self.index.by_module.get(module, ()):
             table = self.index.tables[mod_path]
             if table.all_names is not None and name not in table.all_names:
@@ -245,6 +260,28 @@ class Evaluator:
             return self.module_member(module, name, submodules=False)
         finally:
             self._active.discard(("*", module, name))
+
+    def _star_names(self, module: str) -> frozenset[str]:
+        """Every module-level name of ``module`` and of the modules it star-imports, however
+        deep: a superset of what a wildcard import of it can bind."""
+        found = self._star_memo.get(module)
+        if found is not None:
+            return found
+        names: set[str] = set()
+        todo, seen = [module], {module}
+        while todo:
+            for path in self.index.by_module.get(todo.pop(), ()):
+                ti = self.index.index(path)
+                if ti is None:
+                    continue
+                names |= ti.top_names
+                for b in ti.wildcards.get("", ()):
+                    inner = self.module_name(path, b.level, b.target)
+                    if inner is not None and inner not in seen:
+                        seen.add(inner)
+                        todo.append(inner)
+        found = self._star_memo[module] = frozenset(names)
+        return found
 
     # -- modules -----------------------------------------------------------------------------
     def module_name(self, path: str, level: int, dotted: str) -> str | None:

@@ -110,6 +110,8 @@ STABLE = (PathNode, DefNode, BindNode, ModNode, InstNode, SuperNode)
 
 
 def uniq(nodes: list[Node], cap: int = 32) -> list[Node]:
+    if len(nodes) < 2:  # the common case; callers always pass a list of their own
+        return nodes
     seen: set[tuple[object, ...]] = set()
     out: list[Node] = []
     for n in nodes:

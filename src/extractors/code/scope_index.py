@@ -56,6 +56,7 @@ class TableIndex:
         self.wildcards: dict[str, list[ImportBinding]] = {}
         self.module_line = 0
         self.dotted_prefixes: set[tuple[str, str]] = set()
+        self._top_names: frozenset[str] | None = None
         for d in table.definitions:
             if d.kind == "module":
                 self.module_line = d.line
@@ -84,6 +85,14 @@ class TableIndex:
                 prefix = ".".join(parts[:k])
                 cand = Candidate(b.line, None, None, binding=b, prefix=prefix)
                 self.names.setdefault((b.scope, prefix), []).append(cand)
+
+    @property
+    def top_names(self) -> frozenset[str]:
+        """Names bound at module level (what ``from m import *`` can find here, at most)."""
+        found = self._top_names
+        if found is None:
+            found = self._top_names = frozenset(n for s, n in self.names if not s)
+        return found
 
     def scope_kind(self, scope: str) -> str:
         if not scope:
