@@ -1,5 +1,7 @@
-"""Which names an edit changed, and which files use them: narrows re-resolution after an
-interface change from "every file that reads this file" to "files that mention a changed name".
+"""Which files an edit affects: the names it changed, the files that use them, and the
+per-file facts (``RepoCache``) that incremental indexing keeps to tell. Narrows re-resolution
+after an interface change from "every file that reads this file" to "files that mention a
+changed name".
 
 The rule is that of name hashing in incremental compilers: a file's resolution can only change
 when a name it mentions (in a reference, an import or a bound expression) changed its
@@ -15,7 +17,8 @@ misses a reader that spells the name::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from extractors.base import FileExtract, SymbolTable
 
@@ -110,3 +113,81 @@ def uses_of(extract: FileExtract) -> frozenset[str]:
         for text in (*d.values, *d.bases):
             words.update(_IDENT.findall(text))
     return frozenset(words)
+
+
+@dataclass(slots=True)
+class RepoCache:
+    """Per-file facts of a repository that incremental work needs: content hashes, symbol
+    tables (for resolution) and dependencies (who must be re-resolved when a file changes)."""
+
+    hashes: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, SymbolTable] = field(default_factory=dict)
+    deps: dict[str, set[str]] = field(default_factory=dict)
+    interfaces: dict[str, str] = field(default_factory=dict)
+    # Identifiers each file's resolution looks up (uses_of); absent: unknown, so any
+    # change to a file it reads re-resolves it.
+    uses: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
+    buffers: dict[str, bytes] = field(default_factory=dict)
+
+    def forget(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.hashes.pop(path, None)
+            self.tables.pop(path, None)
+            self.deps.pop(path, None)
+            self.interfaces.pop(path, None)
+            self.uses.pop(path, None)
+            self.buffers.pop(path, None)
+
+    def dependents(
+        self, changes: Mapping[str, frozenset[str] | None], renamed: set[str]
+    ) -> set[str]:
+        """Files to re-resolve after ``changes`` (per file, the names whose definitions changed;
+        None: any name): those that read a changed file (directly or through its re-exports)
+        and mention one of its changed names, plus those that mention a class or function name
+        that appeared or vanished anywhere (their unresolved calls bind by name)."""
+        out: set[str] = set()
+        for path, deps in self.deps.items():
+            uses = self.uses.get(path)
+            for dep in deps.intersection(changes):
+                names = changes[dep]
+                if names is None or uses is None or not names.isdisjoint(uses):
+                    out.add(path)
+                    break
+        if renamed:
+            out.update(p for p, uses in self.uses.items() if not uses.isdisjoint(renamed))
+        return out
+
+    def importers(self, added: Sequence[str]) -> set[str]:
+        """Files that may have imported a new file's module before it existed (their edges
+        pointed outside the project). Over-approximates by the module's last name."""
+        names = {self.tables[p].module.rpartition(".")[2] for p in added if p in self.tables}
+        names.discard("")
+        if not names:
+            return set()
+        return {
+            path
+            for path, table in self.tables.items()
+            if any(names.intersection(b.target.split(".")) for b in table.imports)
+        }
+
+    def interface_changes(
+        self, extracts: Mapping[str, FileExtract], deleted: Sequence[str]
+    ) -> tuple[dict[str, frozenset[str] | None], set[str]]:
+        """Per file whose interface changed, the names that changed (None: any); and the class
+        or function names that appeared or vanished. Records the new interface digests. A file
+        whose lines merely moved changes nothing others read (SymbolTable.interface_digest)."""
+        changes: dict[str, frozenset[str] | None] = {}
+        renamed: set[str] = set()
+        for path in deleted:
+            changes[path] = None
+            renamed |= renamed_entities(self.tables.get(path), None)
+        for path, ex in extracts.items():
+            digest = ex.symbols.interface_digest()
+            if self.interfaces.get(path) == digest:
+                continue
+            self.interfaces[path] = digest
+            old = self.tables.get(path)
+            changes[path] = changed_names(old, ex.symbols) if old is not None else None
+            renamed |= renamed_entities(old, ex.symbols)
+        return changes, renamed

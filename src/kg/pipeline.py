@@ -35,7 +35,7 @@ from extractors.registry import ExtractorRegistry
 from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
-from kg.impact import changed_names, renamed_entities, uses_of
+from kg.impact import RepoCache, uses_of
 from kg.model import (
     Batch,
     Entity,
@@ -116,63 +116,6 @@ class FileChange:
     path: str
     data: bytes | None = None
     deleted: bool = False
-
-
-@dataclass(slots=True)
-class RepoCache:
-    """Per-file facts of a repository that incremental work needs: content hashes, symbol
-    tables (for resolution) and dependencies (who must be re-resolved when a file changes)."""
-
-    hashes: dict[str, str] = field(default_factory=dict)
-    tables: dict[str, SymbolTable] = field(default_factory=dict)
-    deps: dict[str, set[str]] = field(default_factory=dict)
-    interfaces: dict[str, str] = field(default_factory=dict)
-    # Identifiers each file's resolution looks up (see kg.impact); absent: unknown, so any
-    # change to a file it reads re-resolves it.
-    uses: dict[str, frozenset[str]] = field(default_factory=dict)
-    # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
-    buffers: dict[str, bytes] = field(default_factory=dict)
-
-    def forget(self, paths: Iterable[str]) -> None:
-        for path in paths:
-            self.hashes.pop(path, None)
-            self.tables.pop(path, None)
-            self.deps.pop(path, None)
-            self.interfaces.pop(path, None)
-            self.uses.pop(path, None)
-            self.buffers.pop(path, None)
-
-    def dependents(
-        self, changes: Mapping[str, frozenset[str] | None], renamed: set[str]
-    ) -> set[str]:
-        """Files to re-resolve after ``changes`` (per file, the names whose definitions changed;
-        None: any name): those that read a changed file (directly or through its re-exports)
-        and mention one of its changed names, plus those that mention a class or function name
-        that appeared or vanished anywhere (their unresolved calls bind by name)."""
-        out: set[str] = set()
-        for path, deps in self.deps.items():
-            uses = self.uses.get(path)
-            for dep in deps.intersection(changes):
-                names = changes[dep]
-                if names is None or uses is None or not names.isdisjoint(uses):
-                    out.add(path)
-                    break
-        if renamed:
-            out.update(p for p, uses in self.uses.items() if not uses.isdisjoint(renamed))
-        return out
-
-    def importers(self, added: Sequence[str]) -> set[str]:
-        """Files that may have imported a new file's module before it existed (their edges
-        pointed outside the project). Over-approximates by the module's last name."""
-        names = {self.tables[p].module.rpartition(".")[2] for p in added if p in self.tables}
-        names.discard("")
-        if not names:
-            return set()
-        return {
-            path
-            for path, table in self.tables.items()
-            if any(names.intersection(b.target.split(".")) for b in table.imports)
-        }
 
 
 def repo_name_for(root: Path) -> str:
@@ -285,7 +228,7 @@ class Indexer:
             await self._apply(chunk, report)
             for chunk in self._file_batches(repo, extracts, hashes, deleted)
         ]
-        changes, renamed = _interface_changes(cache, extracts, deleted)
+        changes, renamed = cache.interface_changes(extracts, deleted)
         cache.forget(deleted)
         added = [p for p in changed if p not in cache.hashes]
         cache.hashes.update({p: hashes[p] for p in changed})
@@ -533,28 +476,6 @@ class Indexer:
         await self._bus.publish(
             Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump())
         )
-
-
-def _interface_changes(
-    cache: RepoCache, extracts: Mapping[str, FileExtract], deleted: Sequence[str]
-) -> tuple[dict[str, frozenset[str] | None], set[str]]:
-    """Per file whose interface changed, the names that changed (None: any); and the class or
-    function names that appeared or vanished. Records the new interface digests. A file
-    whose lines merely moved changes nothing others read (see SymbolTable.interface_digest)."""
-    changes: dict[str, frozenset[str] | None] = {}
-    renamed: set[str] = set()
-    for path in deleted:
-        changes[path] = None
-        renamed |= renamed_entities(cache.tables.get(path), None)
-    for path, ex in extracts.items():
-        digest = ex.symbols.interface_digest()
-        if cache.interfaces.get(path) == digest:
-            continue
-        cache.interfaces[path] = digest
-        old = cache.tables.get(path)
-        changes[path] = changed_names(old, ex.symbols) if old is not None else None
-        renamed |= renamed_entities(old, ex.symbols)
-    return changes, renamed
 
 
 def _salted_hash(extractor: FileExtractor, data: bytes) -> str:
