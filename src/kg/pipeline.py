@@ -236,20 +236,10 @@ class Indexer:
             cache.tables[path] = ex.symbols
         extractors = dict(candidates)
         todo = (cache.dependents(changes, renamed) | cache.importers(added)) - set(extracts)
-        for path in sorted(todo):
-            change = FileChange(path, cache.buffers.get(path))
-            item = await asyncio.to_thread(self._candidate, root, change, report)
-            extractor = self._registry.for_path(path)
-            if item is not None and extractor is not None:
-                extractors[path] = (extractor, item)
-                extracts.update(await self._extract(repo, [(path, extractor, item)], report))
-                known = cache.tables.get(path)
-                if known is not None and cache.hashes.get(path) == _salted_hash(
-                    extractor, item.data
-                ):
-                    # Same content: resolve against the very table the resolver's index holds,
-                    # so that index and its memos stay valid from one dependent to the next.
-                    extracts[path].symbols = known
+        if todo:
+            extracts.update(
+                await self._reextract(root, repo, sorted(todo), cache, extractors, report)
+            )
         report.files_resolved = len(extracts)
         report.resolved = sorted(extracts)
         items = sorted(extracts.items())
@@ -308,6 +298,38 @@ class Indexer:
             report.skipped[item.reason] += 1
             return None
         return item
+
+    async def _reextract(
+        self,
+        root: Path,
+        repo: str,
+        paths: Sequence[str],
+        cache: RepoCache,
+        extractors: dict[str, tuple[FileExtractor, Candidate]],
+        report: IndexReport,
+    ) -> dict[str, FileExtract]:
+        """Unchanged files to re-resolve, as the editor or the disk has them now (their
+        references are not kept between runs)."""
+
+        def read() -> dict[str, tuple[FileExtractor, Candidate]]:
+            out: dict[str, tuple[FileExtractor, Candidate]] = {}
+            for path in paths:
+                item = self._candidate(root, FileChange(path, cache.buffers.get(path)), report)
+                extractor = self._registry.for_path(path)
+                if item is not None and extractor is not None:
+                    out[path] = (extractor, item)
+            return out
+
+        found = await asyncio.to_thread(read)
+        extractors.update(found)
+        extracts = await self._extract(repo, [(p, *found[p]) for p in sorted(found)], report)
+        for path, ex in extracts.items():
+            extractor, item = found[path]
+            if cache.hashes.get(path) == _salted_hash(extractor, item.data):
+                # Same content: resolve against the very table the resolver's index holds,
+                # so that index and its memos stay valid from one dependent to the next.
+                ex.symbols = cache.tables.get(path, ex.symbols)
+        return extracts
 
     def _scan(self, root: Path, paths: Sequence[str], report: IndexReport) -> list[Candidate]:
         out: list[Candidate] = []
