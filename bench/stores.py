@@ -143,20 +143,31 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+@dataclass(slots=True)
+class Timed:
+    """One timed pass: milliseconds per call, entities reached, CPU seconds (client, server)."""
+
+    ms: list[float]
+    reached: int
+    client_cpu: float
+    server_cpu: float
+
+
 async def latencies(
-    fn: Callable[[str], Awaitable[int]], starts: list[str]
-) -> tuple[list[float], int]:
-    """Milliseconds per call over ``starts`` and entities reached, after one untimed pass over
-    the same starts: every store is timed warm (caches, query plans, a JIT's compiled code)."""
+    fn: Callable[[str], Awaitable[int]], starts: list[str], pid: int | None = None
+) -> Timed:
+    """Each call over ``starts``, after one untimed pass over the same starts: every store is
+    timed warm (caches, query plans, a JIT's compiled code)."""
     for s in starts:
         await fn(s)
     out: list[float] = []
     reached = 0
+    c0, s0 = time.process_time(), cpu_seconds(pid)
     for s in starts:
         t0 = time.perf_counter()
         reached += await fn(s)
         out.append((time.perf_counter() - t0) * 1000)
-    return out, reached
+    return Timed(out, reached, time.process_time() - c0, cpu_seconds(pid) - s0)
 
 
 def cpu_seconds(pid: int | None) -> float:
@@ -206,17 +217,15 @@ async def bench_store(
 
     starts = random.Random(args.seed + 1).sample(graph.ids, args.starts)
     for label, fn in (("2-hop neighbourhood (out+in)", two_hop), ("callers depth 3", callers3)):
-        c0, s0 = time.process_time(), cpu_seconds(pid)
-        lat, reached = await latencies(fn, starts)
-        calls = 2 * len(starts)  # the timed pass and the warm-up pass before it
-        client, server = time.process_time() - c0, cpu_seconds(pid) - s0
-        cpu = f"client {client / calls * 1000:.2f} ms" + (
-            f", server {server / calls * 1000:.2f} ms" if pid is not None else ""
+        t = await latencies(fn, starts, pid)
+        n = len(starts)
+        cpu = f"client {t.client_cpu / n * 1000:.2f} ms" + (
+            f", server {t.server_cpu / n * 1000:.2f} ms" if pid is not None else ""
         )
         print(
-            f"[{name}] {label}: p50 {pct(lat, 0.5):.2f} ms, p95 {pct(lat, 0.95):.2f} ms, "
-            f"max {max(lat):.1f} ms over {len(starts)} starts "
-            f"({reached / len(starts):.0f} entities reached on average); CPU per call {cpu}"
+            f"[{name}] {label}: p50 {pct(t.ms, 0.5):.2f} ms, p95 {pct(t.ms, 0.95):.2f} ms, "
+            f"max {max(t.ms):.1f} ms over {n} starts "
+            f"({t.reached / n:.0f} entities reached on average); CPU per call {cpu}"
         )
     print(f"[{name}] load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
