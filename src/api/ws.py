@@ -40,14 +40,19 @@ from api.fanout import FanoutHub, Member, Payload
 
 
 def _join(
-    view: object, context: ApiContext, query: str, name: str | None, variables: Any
+    view: object, context: ApiContext, query: object, name: object, variables: object
 ) -> tuple[FanoutHub, Member] | None:
-    """A membership in the shared stream for this operation, or None to run it alone."""
+    """A membership in the shared stream for this operation, or None to run it alone (also
+    when the message is malformed: strawberry answers that as the protocol says)."""
     hub = getattr(view, "fanout", None)
-    if not isinstance(hub, FanoutHub):
+    if not isinstance(hub, FanoutHub) or not isinstance(query, str):
+        return None
+    if (name is not None and not isinstance(name, str)) or (
+        variables is not None and not isinstance(variables, dict)
+    ):
         return None
     scope = "authorized" if context.authorized else "anonymous"
-    key = hub.key(query, name, variables if isinstance(variables, dict) else None, scope=scope)
+    key = hub.key(query, name, variables, scope=scope)
     if key is None:
         return None
 
