@@ -3,6 +3,7 @@ real SQLite store; malformed payloads rejected with the failing field and nothin
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import subprocess
@@ -11,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from extractors.discussions.export import export_batch
 from extractors.discussions.webhook import EVENTS, payload_batch
+from kg.cli import app
 from kg.errors import InvalidInput
-from kg.model import EntityKind, RelationKind
+from kg.model import EntityKind, RelationKind, entity_id
+from kg.stores.base import EntityQuery
 from kg.stores.sqlite import SqliteGraphStore
 
 ROOT = Path(__file__).parents[2]
@@ -109,3 +113,121 @@ def test_export_rejects_bad_item_by_index() -> None:
         export_batch("r", {"issues": [{"number": 1, "title": "a"}, {"title": "b"}]})
     with pytest.raises(InvalidInput, match="expected a REST listing"):
         export_batch("r", {"nothing": []})
+
+
+# (event, action that creates the object, key of the object in the graph)
+DELETABLE = [
+    ("issues", "opened", lambda b: f"Issue:#{b['issue']['number']}"),
+    ("issue_comment", "created", lambda b: f"Comment:issue-comment:{b['comment']['id']}"),
+    (
+        "pull_request_review_comment",
+        "created",
+        lambda b: f"Comment:review-comment:{b['comment']['id']}",
+    ),
+    (
+        "discussion_comment",
+        "created",
+        lambda b: f"Comment:discussion-comment:{b['comment']['id']}",
+    ),
+]
+
+
+def _created_and_deleted(
+    examples: list[tuple[str, dict[str, Any]]], event: str, created: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    gone = next(b for e, b in examples if e == event and b["action"] == "deleted")
+    key = (gone.get("comment") or gone.get("issue") or {})["id"]
+    made = next(
+        b
+        for e, b in examples
+        if e == event
+        and b["action"] == created
+        and (b.get("comment") or b.get("issue") or {})["id"] == key
+    )
+    return made, gone
+
+
+def _object_id(key: str) -> str:
+    kind, _, rest = key.partition(":")
+    return entity_id(EntityKind(kind), "hello", rest)
+
+
+async def _leftovers(store: SqliteGraphStore, oid: str) -> list[str]:
+    """What the store still holds of ``oid``: the entity, or any edge to or from it."""
+    [entity] = await store.get([oid])
+    out = [oid] if entity is not None else []
+    people = [e.id for e in await store.find(EntityQuery(repo="hello", kinds=[EntityKind.PERSON]))]
+    threads = [
+        e.id
+        for e in await store.find(
+            EntityQuery(repo="hello", kinds=[EntityKind.ISSUE, EntityKind.PULL_REQUEST])
+        )
+    ]
+    for way in ("in", "out"):
+        around = await store.neighbors(people + threads, None, way)
+        out += [
+            f"{s} {way} {n.entity.id}" for s, ns in around.items() for n in ns if n.entity.id == oid
+        ]
+    return out
+
+
+@pytest.mark.parametrize(("event", "created", "key"), DELETABLE, ids=[d[0] for d in DELETABLE])
+async def test_deleted_payload_removes_the_object(
+    examples: list[tuple[str, dict[str, Any]]],
+    tmp_path: Path,
+    event: str,
+    created: str,
+    key: Any,
+) -> None:
+    made, gone = _created_and_deleted(examples, event, created)
+    oid = _object_id(key(gone))
+    first, second = payload_batch("hello", event, made), payload_batch("hello", event, gone)
+    assert first is not None and second is not None
+    store = SqliteGraphStore(tmp_path / "g.db")
+    await store.start()
+    try:
+        await store.apply(first)
+        assert await _leftovers(store, oid), "the created payload stored the object"
+        delta = await store.apply(second)
+        assert oid in delta.removed
+        assert await _leftovers(store, oid) == []
+    finally:
+        await store.close()
+    # the deletion does not describe the object again (a store applies deletions first)
+    assert second.deletions == [oid]
+    assert oid not in {e.id for e in second.entities}
+    assert not [r for r in second.relations if oid in (r.src, r.dst)]
+    assert oid not in {d.entity_id for d in second.documents}
+
+
+def test_cli_ingests_a_deletion(examples: list[tuple[str, dict[str, Any]]], tmp_path: Path) -> None:
+    """``kg ingest-discussions`` on webhook files: the created comment, then its deletion."""
+    made, gone = _created_and_deleted(examples, "issue_comment", "created")
+    oid = _object_id(f"Comment:issue-comment:{gone['comment']['id']}")
+    env = {
+        "KG_GRAPH_URL": f"sqlite:///{tmp_path / 'g.db'}",
+        "KG_EMBED": "false",
+        "KG_KAFKA_BOOTSTRAP": "",
+    }
+
+    def ingest(name: str, body: dict[str, Any]) -> list[str]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"event": "issue_comment", "payload": body}))
+        args = ["ingest-discussions", str(path), "--repo", "hello"]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        return asyncio.run(stored(oid, tmp_path / "g.db"))
+
+    assert ingest("made", made), "the created payload stored the comment"
+    assert ingest("gone", gone) == []
+
+
+async def stored(oid: str, db: Path) -> list[str]:
+    store = SqliteGraphStore(db)
+    await store.start()
+    try:
+        [thread] = await store.get([entity_id(EntityKind.ISSUE, "hello", "#1")])
+        assert thread is not None  # a deleted comment leaves the thread it was on
+        return await _leftovers(store, oid)
+    finally:
+        await store.close()

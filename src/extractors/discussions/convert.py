@@ -235,4 +235,12 @@ class Converter:
             )
 
     def delete(self, eid: str) -> None:
-        self.batch.deletions.append(eid)
+        """Remove ``eid`` instead of describing it: a ``deleted`` payload still carries the
+        object, and a store applies deletions before upserts, so its entity, edges or text
+        left in the batch would bring it straight back. Its scope stays replaced, so what it
+        owned (edges, links) goes too; the author and the parent thread are still upserted."""
+        b = self.batch
+        b.entities = [e for e in b.entities if e.id != eid]
+        b.relations = [r for r in b.relations if eid not in (r.src, r.dst)]
+        b.documents = [d for d in b.documents if d.entity_id != eid]
+        b.deletions.append(eid)

@@ -6,7 +6,8 @@ Events read: issues, issue_comment, pull_request, pull_request_review,
 pull_request_review_comment, pull_request_review_thread, discussion, discussion_comment,
 commit_comment. Any other event (push, star, ...) yields None. A payload that lacks what its
 event needs, or has a field of the wrong type, raises ``InvalidInput`` naming the field; since
-the batch is only returned whole, a rejected payload writes nothing.
+the batch is only returned whole, a rejected payload writes nothing. A ``deleted`` action yields
+a batch that removes the object and what it owned, and does not describe it again.
 """
 
 from __future__ import annotations
@@ -79,7 +80,6 @@ def _issues(conv: Converter, p: Payload) -> None:
     assert p.issue is not None
     iid = conv.issue(p.issue)
     if _deleted(p):
-        conv.batch.documents.clear()
         conv.delete(iid)
 
 

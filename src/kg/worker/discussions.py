@@ -54,7 +54,6 @@ def plan_discussion(repo: str, payload: DiscussionEvent) -> DiscussionWork | Non
     batch = payload_batch(repo, payload.event, payload.body)
     if batch is None:
         return None
-    _drop_deleted(batch)
     body = _thread_body(payload.body)
     closed = _closed_at(body) if body is not None else None
     updated = _time(body.get("updated_at")) if body is not None else None
@@ -100,16 +99,6 @@ async def apply_discussion(
     windows = {e.id: _window(e, closed) for e in sources}
     links.relations = [replace(r, valid=windows.get(r.src, r.valid)) for r in links.relations]
     return [delta, await store.apply(links)]
-
-
-def _drop_deleted(batch: Batch) -> None:
-    """A ``deleted`` payload still describes the object; a store applies deletions before
-    upserts, so the description would bring the deleted object straight back."""
-    gone = set(batch.deletions)
-    if gone:
-        batch.entities = [e for e in batch.entities if e.id not in gone]
-        batch.relations = [r for r in batch.relations if not {r.src, r.dst} & gone]
-        batch.documents = [d for d in batch.documents if d.entity_id not in gone]
 
 
 def _drop_entity(batch: Batch, eid: str, scope: str) -> None:
