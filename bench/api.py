@@ -339,16 +339,21 @@ def main() -> None:
     parser.add_argument(
         "--deflate",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="offer permessage-deflate (uvicorn's default; clients here accept it)",
+        default=False,
+        help="offer permessage-deflate (`kg serve --ws-deflate`; off by default as in kg serve)",
     )
-    parser.add_argument("--uvloop", action="store_true", help="serve on uvloop's event loop")
+    parser.add_argument(
+        "--uvloop",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve on uvloop's event loop, as `kg serve` does when uvloop is installed",
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # child mode: the server's ws URL
     args = parser.parse_args()
     if args.client:
         asyncio.run(_client_process(args.client, args.subscribers, args.events, args.deflate))
     elif args.uvloop:
-        import uvloop  # uvicorn[standard] ships it; `kg serve` runs on asyncio's own loop
+        import uvloop  # uvicorn[standard] ships it; `kg serve` uses it the same way
 
         uvloop.run(run(args))
     else:
