@@ -5,6 +5,8 @@ Payloads are the real GitHub webhook examples (@octokit/webhooks-examples, fetch
 issues, comments, pull requests, reviews and review comments become entities linked to the
 symbols, files and threads they mention, valid while the thread is open; edits, closes and
 reopens replace the previous facts; the open-discussion insight fires on the next code edit.
+Webhooks are not ordered (on Kafka each event type has its own topic): a text that names a
+thread or commit not stored yet is linked when that thread or commit arrives.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Any
 
 import pytest
 
+from kg.derived.links import AWAITS, arrived_meanwhile, backfill_batch, link_batch
 from kg.events.base import Event
-from kg.events.schema import DEAD_LETTER, DeadLetter, Insight
+from kg.events.schema import DEAD_LETTER, DeadLetter, DiscussionEvent, Insight
 from kg.insights.rules import InsightConfig
 from kg.model import EntityKind, Neighbor, RelationKind, entity_id
 from kg.runtime import Runtime, open_runtime, open_source
 from kg.settings import Settings
 from kg.worker import EVENT_STATE, Worker, assemble
+from kg.worker.discussions import apply_discussion, plan_discussion
 
 ROOT = Path(__file__).parents[2]
 INDEX = ROOT / ".cache/webhooks-examples-7.6.1/package/api.github.com/index.json"
@@ -161,6 +165,8 @@ async def test_threads_link_to_code_and_feed_the_open_discussion_insight(
         repo=REPO,
         payload={"event": "pull_request_review_comment", "action": "created", "body": on_line},
     )
+    # On Kafka these five land on four topics and are consumed in any order; "Fixes #1" may be
+    # applied before #1 exists, and the issue's arrival back-fills the link.
     for event in (opened, comment, pull, review, located):
         await rt.bus.publish(event)
     await settle(rt, worker, opened, comment, pull, review, located)
@@ -188,6 +194,7 @@ async def test_threads_link_to_code_and_feed_the_open_discussion_insight(
     pr = thread_id(2, pull=True)
     assert set(await links(rt, pr, RelationKind.CLOSES)) == {"#1"}
     assert set(await links(rt, pr, RelationKind.MENTIONS)) == {"core"}
+    assert await rt.store.states(REPO, AWAITS) == {}  # nothing left waiting
     [reviewer] = (await rt.store.neighbors([pr], [RelationKind.REVIEWS], "in"))[pr]
     assert reviewer.relation.attrs["state"] == "commented"
     comment_key = f"review-comment:{on_line['comment']['id']}"
@@ -378,3 +385,128 @@ async def test_a_late_first_review_is_pushed_as_a_review_latency_anomaly(
     assert got.evidence.entity_ids[0] == thread_id(99, pull=True)
     assert got.evidence.numbers["hours"] == 60 * 24 and got.evidence.numbers["peers"] == 12
     assert got.severity in ("warning", "critical") and "first review" in got.explanation
+
+
+async def test_a_pull_request_applied_before_its_issue_closes_it_when_the_issue_arrives(
+    rt: Runtime, worker: Worker, examples: Examples
+) -> None:
+    fix = "Fixes #1 by guarding `core()`"  # every payload carries the PR as it is now
+    pull = webhook(examples, "pull_request", "opened", body=fix)
+    review = webhook(examples, "pull_request_review", "submitted", body=fix, text="same as #1")
+    await rt.bus.publish(pull)
+    await settle(rt, worker, pull)
+    await rt.bus.publish(review)
+    await settle(rt, worker, review)
+    pr, issue = thread_id(2, pull=True), thread_id(1)
+    assert await rt.store.get([issue]) == [None]
+    assert await links(rt, pr, RelationKind.CLOSES) == {}
+    assert await rt.store.states(REPO, AWAITS) != {}
+
+    opened = webhook(examples, "issues", "opened", body="`core()` fails")
+    await rt.bus.publish(opened)
+    await settle(rt, worker, opened)
+    closes = (await links(rt, pr, RelationKind.CLOSES))["#1"]
+    created = examples[("pull_request", "opened")]["pull_request"]["created_at"]
+    assert closes.relation.valid.from_time == datetime.fromisoformat(created)
+    assert closes.relation.valid.is_current  # the pull request is open
+    [on] = (await rt.store.neighbors([pr], [RelationKind.COMMENTS_ON], "in"))[pr]
+    assert set(await links(rt, on.entity.id, RelationKind.MENTIONS)) == {"#1"}
+    assert set(await links(rt, pr, RelationKind.MENTIONS)) == {"core"}  # its own links kept
+    assert await rt.store.states(REPO, AWAITS) == {}
+
+
+@pytest.fixture
+async def history(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Path]]:
+    """A runtime that reads git history, and a git repository not indexed yet."""
+    root = tmp_path / "git"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "util.py").write_text(UTIL)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Guard core, fixes #3")
+    (root / "pkg" / "util.py").write_text(UTIL + "\n\ndef more():\n    return 1\n")
+    git(root, "commit", "-q", "-am", "Add more")
+    settings = Settings(graph_url=f"sqlite:///{tmp_path}/kg/graph.db", embed=False, history=True)
+    async with open_runtime(settings) as runtime:
+        yield runtime, root
+
+
+def git(root: Path, *args: str) -> str:
+    who = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com"}
+    env = {**who, "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=env
+    )
+    return done.stdout.strip()
+
+
+async def test_threads_and_commits_back_fill_the_links_of_texts_stored_before_them(
+    history: tuple[Runtime, Path], examples: Examples
+) -> None:
+    """Applied directly (no bus): a PR names issue #1 and a commit, both not stored yet, and is
+    closed; a commit message names issue #3. Each arrival links the texts that waited for it."""
+    rt, root = history
+    store = rt.store
+    later = git(root, "rev-parse", "HEAD")
+
+    async def apply(event: str, action: str, **thread: Any) -> list[int]:
+        body = copy.deepcopy(examples[(event, action)])
+        body["issue" if "issue" in body else "pull_request"].update(thread)
+        work = plan_discussion(REPO, DiscussionEvent(event=event, action=action, body=body))
+        assert work is not None
+        return [d.relations_added for d in await apply_discussion(store, work, embedding=None)]
+
+    fix = f"Fixes #1, the cause is {later[:10]}"
+    await apply("pull_request", "opened", body=fix)
+    await apply("pull_request", "closed", body=fix)
+    pr = thread_id(2, pull=True)
+    assert await links(rt, pr, RelationKind.CLOSES) == {}
+    assert await links(rt, pr, RelationKind.MENTIONS) == {}
+
+    await rt.indexer().index(root, REPO)  # the commits arrive
+    [mentioned] = (await links(rt, pr, RelationKind.MENTIONS)).values()
+    assert mentioned.entity.key == later
+    closed = examples[("pull_request", "closed")]["pull_request"]["closed_at"]
+    assert mentioned.relation.valid.to_time == datetime.fromisoformat(closed)
+
+    await apply("issues", "opened")  # #1: the closed PR's CLOSES, valid while the PR was open
+    closes = (await links(rt, pr, RelationKind.CLOSES))["#1"].relation.valid
+    created = examples[("pull_request", "closed")]["pull_request"]["created_at"]
+    assert (closes.from_time, closes.to_time) == tuple(
+        datetime.fromisoformat(t) for t in (created, closed)
+    )
+    first = entity_id(EntityKind.COMMIT, REPO, git(root, "rev-parse", "HEAD~1"))
+    assert await links(rt, first, RelationKind.CLOSES) == {}
+    await apply("issues", "opened", number=3)
+    assert set(await links(rt, first, RelationKind.CLOSES)) == {"#3"}
+    assert await store.states(REPO, AWAITS) == {}
+    assert sum(await apply("issues", "opened", number=3)) == 0  # a redelivery changes nothing
+
+
+async def test_a_reference_written_after_its_target_arrived_is_back_filled_once_more(
+    history: tuple[Runtime, Path], examples: Examples
+) -> None:
+    """Two writers: one links "Fixes #1" while #1 is missing, the other stores #1 (and finds
+    nothing waiting) before the first writes its links; the first sees #1 on its re-check."""
+    rt, _ = history
+    store = rt.store
+    body = copy.deepcopy(examples[("pull_request", "opened")])
+    body["pull_request"]["body"] = "Fixes #1"
+    pull = plan_discussion(REPO, DiscussionEvent(event="pull_request", body=body))
+    opened = plan_discussion(
+        REPO, DiscussionEvent(event="issues", body=examples[("issues", "opened")])
+    )
+    assert pull is not None and opened is not None
+    await store.apply(pull.batch)
+    [pr] = await store.get([thread_id(2, pull=True)])
+    assert pr is not None
+    linked = await link_batch(store, REPO, [pr])  # #1 missing: the PR waits for it
+    await apply_discussion(store, opened, embedding=None)  # meanwhile #1, nothing waits yet
+    await store.apply(linked)
+    assert await links(rt, pr.id, RelationKind.CLOSES) == {}
+    arrived = await arrived_meanwhile(store, REPO, linked.state)
+    assert [e.id for e in arrived] == [thread_id(1)]
+    await store.apply(await backfill_batch(store, REPO, arrived))
+    assert set(await links(rt, pr.id, RelationKind.CLOSES)) == {"#1"}
+    assert await store.states(REPO, AWAITS) == {}
+    assert (await backfill_batch(store, REPO, arrived)).is_empty()

@@ -16,15 +16,24 @@ Needs the store (it looks names up), so it lives here and not in an extractor. F
   of the indexed one).
 
 Each source's links are owned by ``links:<repo>:<source id>``, so linking again replaces them.
+
+A reference to a thread or commit the store does not hold yet (webhooks arrive in any order;
+a commit may be indexed before its issue is opened) is remembered as extractor state
+``awaits:#12:<source id>`` / ``awaits:sha:<7 hex>:<source id>``; when that thread or commit
+arrives, ``backfill_batch`` re-links exactly the texts waiting for it (an indexed prefix lookup,
+never a scan of the repository's texts) and forgets the entries::
+
+    batch = await backfill_batch(store, repo, arrived)   # after the arrived entities are stored
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
-from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, entity_id
+from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, Validity, entity_id
 from kg.stores.base import EntityQuery, GraphStore
 
 _REF = re.compile(
@@ -39,6 +48,10 @@ _TICKED = re.compile(r"`([^`\n]{1,120})`")
 _CALLED = re.compile(r"(?<![\w.])([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\(\)")
 _IDENT = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*(?:\(\))?$")
 MAX_CANDIDATES = 5
+AWAITS = "awaits:"
+THREAD_KINDS = (EntityKind.ISSUE, EntityKind.PULL_REQUEST)
+# Above this many arrived commits one read of every sha entry beats a lookup per commit.
+SHA_LOOKUPS_MAX = 64
 
 
 def links_scope(repo: str, source: str) -> str:
@@ -50,6 +63,10 @@ class _Links:
     repo: str
     source: Entity
     relations: dict[tuple[str, str], Relation] = field(default_factory=dict)
+    awaits: dict[str, str] = field(default_factory=dict)  # state entries: unresolved references
+
+    def wait(self, target: str, value: str = "") -> None:
+        self.awaits[f"{AWAITS}{target}:{self.source.id}"] = value
 
     def add(self, kind: RelationKind, dst: str, conf: float, how: str, **attrs: str) -> None:
         key = (kind.value, dst)
@@ -88,6 +105,7 @@ async def link_batch(store: GraphStore, repo: str, sources: Sequence[Entity]) ->
         await _location(store, repo, links)
         batch.replace_scopes.add(links_scope(repo, src.id))
         batch.relations += links.relations.values()
+        batch.state.update(links.awaits)
     return batch
 
 
@@ -105,6 +123,8 @@ async def _numbers(store: GraphStore, repo: str, links: _Links, text: str) -> No
     for num, role, conf in refs:
         ids = [entity_id(k, repo, f"#{num}") for k in (EntityKind.PULL_REQUEST, EntityKind.ISSUE)]
         found = [e for e in await store.get(ids) if e is not None]
+        if not found:
+            links.wait(f"#{num}")
         for e in found:
             if role in ("merge", "squash") and e.kind is not EntityKind.PULL_REQUEST:
                 continue
@@ -123,6 +143,8 @@ async def _shas(store: GraphStore, repo: str, links: _Links, text: str) -> None:
             [hit] = await store.get([entity_id(EntityKind.COMMIT, repo, sha)])
             if hit is not None:
                 links.add(RelationKind.MENTIONS, hit.id, 1.0, "sha")
+            else:
+                links.wait(f"sha:{sha[:7]}", sha)
             continue
         found = await store.find(
             EntityQuery(repo=repo, kinds=[EntityKind.COMMIT], name_prefix=sha[:12], limit=2)
@@ -130,6 +152,8 @@ async def _shas(store: GraphStore, repo: str, links: _Links, text: str) -> None:
         found = [e for e in found if e.key.startswith(sha)]
         if len(found) == 1:
             links.add(RelationKind.MENTIONS, found[0].id, 0.9, "sha")
+        elif not found:
+            links.wait(f"sha:{sha[:7]}", sha)
 
 
 async def _paths(store: GraphStore, repo: str, links: _Links, text: str) -> None:
@@ -199,3 +223,94 @@ async def _location(store: GraphStore, repo: str, links: _Links) -> None:
     if holding:
         inner = min(holding, key=lambda e: (e.span.end_line - e.span.start_line) if e.span else 0)
         links.add(RelationKind.COMMENTS_ON, inner.id, 0.8, "review-line", line=str(line))
+
+
+async def backfill_batch(store: GraphStore, repo: str, arrived: Sequence[Entity]) -> Batch:
+    """The links of stored texts that referenced one of ``arrived`` (threads, commits) before
+    it was stored, each valid as its thread says (``windows``); the entries they waited on are
+    forgotten in the same batch. Empty when nothing waited, so calling it again is a no-op."""
+    waiting = await _waiting(store, repo, arrived)
+    arrived_ids = {e.id for e in arrived}
+    ids = [s for s in dict.fromkeys(waiting.values()) if s not in arrived_ids]
+    sources = [e for e in await store.get(ids) if e is not None]
+    batch = await link_batch(store, repo, sources)
+    spans = await windows(store, sources)
+    batch.relations = [replace(r, valid=spans.get(r.src, r.valid)) for r in batch.relations]
+    batch.state.update(dict.fromkeys(waiting))  # consumed (None deletes), deleted sources too
+    return batch
+
+
+async def arrived_meanwhile(
+    store: GraphStore, repo: str, state: Mapping[str, str | None]
+) -> list[Entity]:
+    """Targets of the awaits entries just written (``state`` of an applied link batch) that
+    exist now: stored by a concurrent writer between the lookup and the write, so no back-fill
+    saw the entry; back-fill them once more (``backfill_batch``) to close that race."""
+    numbers: set[str] = set()
+    shas: set[str] = set()
+    for key, value in state.items():
+        if value is None or not key.startswith(AWAITS):
+            continue
+        target = key[len(AWAITS) :].split(":", 2)
+        if target[0].startswith("#"):
+            numbers.add(target[0])
+        elif target[0] == "sha" and value:
+            shas.add(value)
+    ids = [entity_id(k, repo, n) for n in sorted(numbers) for k in THREAD_KINDS]
+    out = [e for e in await store.get(ids) if e is not None]
+    for sha in sorted(shas):
+        query = EntityQuery(repo=repo, kinds=[EntityKind.COMMIT], name_prefix=sha[:12], limit=2)
+        out += [e for e in await store.find(query) if e.key.startswith(sha)][:1]
+    return out
+
+
+async def _waiting(store: GraphStore, repo: str, arrived: Sequence[Entity]) -> dict[str, str]:
+    """``{awaits key: source id}`` of the entries one of ``arrived`` satisfies."""
+    out: dict[str, str] = {}
+    threads = [e for e in arrived if e.kind in THREAD_KINDS]
+    for prefix in dict.fromkeys(f"{AWAITS}{e.key}:" for e in threads):
+        out.update({k: k[len(prefix) :] for k in await store.states(repo, prefix)})
+    commits = {e.key for e in arrived if e.kind is EntityKind.COMMIT}
+    if not commits:
+        return out
+    sha_prefix = f"{AWAITS}sha:"
+    if len(commits) > SHA_LOOKUPS_MAX:
+        entries = await store.states(repo, sha_prefix)
+    else:
+        entries = {}
+        for short in sorted({c[:7] for c in commits}):
+            entries.update(await store.states(repo, f"{sha_prefix}{short}:"))
+    shorts = {c[:7] for c in commits}
+    for key, mentioned in entries.items():
+        short, source = key[len(sha_prefix) :].split(":", 1)
+        if short in shorts and any(c.startswith(mentioned) for c in commits if c[:7] == short):
+            out[key] = source
+    return out
+
+
+async def windows(store: GraphStore, sources: Sequence[Entity]) -> dict[str, Validity]:
+    """When the links of discussion texts hold: from the text's creation until its thread
+    closed (``closedAt``, stamped by the webhook worker), open-ended while open. Commits are
+    absent (their links keep the commit's own validity)."""
+    comments = [e.id for e in sources if e.kind is EntityKind.COMMENT]
+    on = await store.neighbors(comments, [RelationKind.COMMENTS_ON], "out") if comments else {}
+    out: dict[str, Validity] = {}
+    for e in sources:
+        thread: Entity | None = e if e.kind in THREAD_KINDS else None
+        if e.kind is EntityKind.COMMENT:
+            thread = next((n.entity for n in on[e.id] if n.entity.kind in THREAD_KINDS), None)
+        elif thread is None:
+            continue
+        closed = _time(thread.attrs.get("closedAt")) if thread is not None else None
+        out[e.id] = Validity(from_time=_time(e.attrs.get("createdAt")), to_time=closed)
+    return out
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -7,7 +7,9 @@ GitHub object owns its facts (scope ``gh:<repo>:<key>``), so an edit, a close or
 replaces what the previous payload said; links are owned per source (``kg.derived.links``), so
 linking again replaces them too. A link holds while its thread is open: valid from the text's
 creation until the thread closed (open-ended while open). Closing or reopening a thread re-links
-the comments already stored on it, so their windows follow the thread.
+the comments already stored on it, so their windows follow the thread. A thread that arrives
+after texts referencing it (``Fixes #1`` before ``issues.opened``: on Kafka each event type has
+its own topic, and GitHub does not order deliveries either) back-fills their links.
 
     work = plan_discussion("codekg", DiscussionEvent(event="issues", body=payload))
     deltas = await apply_discussion(store, work, embedding=None)
@@ -21,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from extractors.discussions.webhook import payload_batch
-from kg.derived.links import link_batch
+from kg.derived.links import arrived_meanwhile, backfill_batch, link_batch
 from kg.embedding_stage import EmbeddingStage
 from kg.events.schema import DiscussionEvent
 from kg.model import Batch, Entity, EntityKind, GraphDelta, RelationKind, Validity
@@ -98,7 +100,15 @@ async def apply_discussion(
     links = await link_batch(store, work.repo, sources)
     windows = {e.id: _window(e, closed) for e in sources}
     links.relations = [replace(r, valid=windows.get(r.src, r.valid)) for r in links.relations]
-    return [delta, await store.apply(links)]
+    deltas = [delta, await store.apply(links)]
+    # Threads stored now satisfy the texts that waited for them; a reference this payload could
+    # not resolve may have been satisfied meanwhile by another worker (both sides check).
+    arrived = [e for e in work.batch.entities if e.kind in THREAD_KINDS]
+    arrived += await arrived_meanwhile(store, work.repo, links.state)
+    backfill = await backfill_batch(store, work.repo, arrived)
+    if not backfill.is_empty():
+        deltas.append(await store.apply(backfill))
+    return deltas
 
 
 def _drop_entity(batch: Batch, eid: str, scope: str) -> None:
