@@ -220,6 +220,24 @@ def _documents(texts: list[str]) -> list[Document]:
     ]
 
 
+async def _stage_once(
+    embedder: Embedder, texts: list[str], background: bool
+) -> tuple[float, float]:
+    """Seconds until ``process`` returns and until every vector is in a fresh index."""
+    with tempfile.TemporaryDirectory(prefix="kg-bench-stage-") as tmp:
+        index = EdgeVectorIndex(Path(tmp) / "vectors")
+        stage = EmbeddingStage(index, embedder, SparseEncoder(), background=background)
+        await stage.start()
+        t0 = time.perf_counter()
+        await stage.process(_documents(texts), [])
+        queued = time.perf_counter() - t0
+        await stage.wait()
+        took = time.perf_counter() - t0
+        await stage.close()
+        await index.close()
+    return queued, took
+
+
 async def stage_throughput(args: argparse.Namespace, raw_per_text: float) -> None:
     """The whole embedding stage (hash check, model, sparse encoding, index upsert), in both
     modes, against the raw sorted forward rate of the same texts."""
@@ -227,17 +245,9 @@ async def stage_throughput(args: argparse.Namespace, raw_per_text: float) -> Non
     embedder = open_embedder(args.model)
     embedder.embed(texts[:8])
     for background in (False, True):
-        with tempfile.TemporaryDirectory(prefix="kg-bench-stage-") as tmp:
-            index = EdgeVectorIndex(Path(tmp) / "vectors")
-            stage = EmbeddingStage(index, embedder, SparseEncoder(), background=background)
-            await stage.start()
-            t0 = time.perf_counter()
-            await stage.process(_documents(texts), [])
-            queued = time.perf_counter() - t0
-            await stage.wait()
-            took = time.perf_counter() - t0
-            await stage.close()
-            await index.close()
+        # best of two into fresh indexes, as for the raw rate: the least disturbed run counts
+        runs = [await _stage_once(embedder, texts, background) for _ in range(2)]
+        queued, took = min(runs, key=lambda r: r[1])
         n = len(texts)
         name = "background" if background else "synchronous"
         print(
