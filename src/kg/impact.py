@@ -46,8 +46,12 @@ def changed_names(old: SymbolTable, new: SymbolTable) -> frozenset[str] | None:
     changed = {q for q in before.keys() | after.keys() if before.get(q) != after.get(q)}
     if any(q == "*" or q.endswith(".*") for q in changed):
         return None
-    changed |= _mentioning(changed, (old, new))
     inner = {d.qualname for t in (old, new) for d in t.definitions if d.kind in _INNER_KINDS}
+    # A local or parameter is out of every other file's reach: it matters to them only through
+    # what flows out of its scope (a return value), which _mentioning follows. So it does not
+    # make its enclosing function "changed" by itself: a body edit stays a one-file update.
+    changed |= _mentioning(changed, (old, new))
+    changed -= inner
     out: set[str] = set()
     for qualname in changed:
         parts = qualname.split(".")

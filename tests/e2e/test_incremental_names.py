@@ -55,8 +55,12 @@ async def test_only_files_using_a_changed_name_are_re_resolved(tmp_path: Path) -
         indexer = rt.indexer(embed=False)
         core = FILES["pkg/core.py"]
 
-        # alpha's signature changes: its importer and its user through the star re-export
+        # a parameter nothing reads is out of other files' reach: the file alone
         core = core.replace("(x)", "(x, z=0)")
+        assert await edit(indexer, root, "pkg/core.py", core) == ["pkg/core.py"]
+
+        # what alpha returns changes: its importer and its user through the star re-export
+        core = core.replace("    return x\n", "    return [x]\n")
         resolved = await edit(indexer, root, "pkg/core.py", core)
         assert resolved == ["a.py", "c.py", "pkg/core.py"]
 

@@ -52,3 +52,16 @@ def test_added_and_removed_functions_are_renamed_entities() -> None:
 def test_uses_cover_references_imports_and_bound_expressions() -> None:
     uses = uses_of(extract("from pkg.mod import thing as t\n\nx = t.attr\n\n\ndef f():\n    g()\n"))
     assert {"pkg", "mod", "thing", "t", "attr", "g"} <= uses
+
+
+def test_a_local_that_flows_nowhere_changes_no_name() -> None:
+    """A body edit that binds a new local (the editor's most common save) stays inside its
+    function: no other file can reach the local, so no dependent needs re-resolving."""
+    edited = BASE.replace(
+        "    tmp = Box()\n", "    tmp = Box()\n    if probe := None:\n        pass\n"
+    )
+    names = changed_names(table(BASE), table(edited))
+    assert names == frozenset()
+    flows = BASE.replace("    return tmp\n", "    probe = tmp\n    return probe\n")
+    names = changed_names(table(BASE), table(flows))
+    assert names is not None and {"helper", "alias"} <= names
