@@ -11,6 +11,7 @@ Two ways to build it::
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -161,6 +162,15 @@ def _build(
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.kg_fanout = view.fanout  # shared subscription streams and their counters
     return app
+
+
+def settle_heap() -> None:
+    """Call once the server is built, before it serves: moves every object alive now (schema,
+    runtime, model, imported modules) out of the garbage collector's reach. Without it each
+    full collection re-scans them all, a pause of 100+ ms that lands on whatever is being
+    pushed to subscribers at that moment."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

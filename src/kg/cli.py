@@ -153,7 +153,7 @@ def _fast_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
 async def _serve(settings: Settings, host: str, port: int, ws_deflate: bool = False) -> None:
     import uvicorn
 
-    from api.app import create_app  # the CLI is the one place allowed to reach up to the API
+    from api.app import create_app, settle_heap  # the CLI alone may reach up to the API
 
     async with open_runtime(settings) as rt:
         application = create_app(settings, rt.service())
@@ -164,6 +164,7 @@ async def _serve(settings: Settings, host: str, port: int, ws_deflate: bool = Fa
             log_level="info",
             ws_per_message_deflate=ws_deflate,
         )
+        settle_heap()
         out.print(f"GraphiQL: http://{host}:{port}/graphql")
         await uvicorn.Server(config).serve()
 
