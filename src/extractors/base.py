@@ -68,6 +68,9 @@ class Definition(BaseModel):
     index: int = -1
     block: tuple[int, int] | None = None
     loop: tuple[int, int] | None = None
+    # An assignment to a name declared elsewhere (JavaScript ``x = 2``): a use sees it beside
+    # the declaration, in whichever scope that is, instead of it hiding the declaration.
+    rebinds: bool = False
 
 
 class ImportBinding(BaseModel):

@@ -21,14 +21,14 @@ FLOORS = {
     "c": (12, 15),
     "cpp": (8, 14),
     "csharp": (20, 21),
-    "go": (21, 23),
+    "go": (22, 23),
     "java": (34, 42),
-    "javascript": (41, 44),
-    "kotlin": (18, 23),
+    "javascript": (57, 59),
+    "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (32, 36),
+    "typescript": (33, 36),
 }
 
 

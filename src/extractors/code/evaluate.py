@@ -34,6 +34,7 @@ _MAX_STEPS = 3000  # evaluations per top-level expression: a bound on pathologic
 _MAX_CALLS = 6  # nested calls followed through return values
 _END = 1 << 30
 _TERMINAL = frozenset({"class", "function", "module", "lambda"})
+_HOISTED = frozenset({"class", "function"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,12 @@ class Profile:
     builtins: frozenset[str] = frozenset()
     class_scope_encloses: bool = False  # Python: a class body is not seen from its methods
     flow_sensitive: bool = True
+    # Python: a use sees the latest binding before it. JavaScript: every binding before it
+    # (and each function/class declaration, hoisted), as a value may come from any of them.
+    rebinding_kills: bool = True
+    # Languages of the family whose lookups follow flow although ``flow_sensitive`` is off
+    # (JavaScript's do; TypeScript's, like its checker, see every declaration of a scope).
+    flow_languages: frozenset[str] = frozenset()
     hidden_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"attribute"}))
     # Languages whose files resolve against each other (TypeScript imports JavaScript).
     languages: frozenset[str] = frozenset()
@@ -153,19 +160,23 @@ class Evaluator:
         ti = self.index.index(ctx.path)
         if ti is None:
             return []
-        scope, first, ordered = ctx.scope, True, self.profile.flow_sensitive
+        ordered = self.profile.flow_sensitive or ti.table.language in self.profile.flow_languages
+        scope, first = ctx.scope, True
         encloses = self.profile.class_scope_encloses
+        seen: list[Node] = []  # assignments to a name declared further out (``rebinds``)
         while True:
             kind = ti.scope_kind(scope)
             if first or kind != "class" or encloses:
                 found = self._in_scope(ti, ctx, scope, name, ordered)
                 if not found and encloses and scope:
                     found = self._inherited(ctx, ti, scope, name)
-                if found:
-                    return found
+                if found and not all(_rebinds(n) for n in found):
+                    return uniq(seen + found) if seen else found
+                seen += found
             if not scope:
-                return self._outside(ctx, ti, name)
-            if kind != "class":
+                outside = self._outside(ctx, ti, name)
+                return uniq(seen + outside) if seen else outside
+            if kind != "class" and not _is_block(scope):
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
 
@@ -229,7 +240,7 @@ class Evaluator:
             if nodes:
                 items.append((Candidate(b.line, None, None, binding=b), nodes))
         if ordered:
-            items = _visible(items, ctx.line)
+            items = _visible(items, ctx.line, self.profile.rebinding_kills)
         found = uniq([n for _, nodes in items for n in nodes])
         if memo_key is not None:
             self._scope_memo[memo_key] = found
@@ -616,13 +627,50 @@ class Evaluator:
         return out
 
 
+def _rebinds(n: Node) -> bool:
+    return isinstance(n, DefNode) and n.d.rebinds
+
+
+def _is_block(scope: str) -> bool:
+    """A braces block (``<block12_4>``): it runs in line with its function, unlike a nested
+    function body."""
+    return scope.rpartition(".")[2].startswith("<block")
+
+
+def _hoisted(c: Candidate) -> bool:
+    d = c.definition
+    return d is not None and d.kind in _HOISTED
+
+
 def _visible(
-    items: list[tuple[Candidate, list[Node]]], line: int
+    items: list[tuple[Candidate, list[Node]]], line: int, kills: bool = True
 ) -> list[tuple[Candidate, list[Node]]]:
     """Bindings a use on ``line`` sees: the latest before it (and earlier ones while the later
-    sit in blocks that may not run), plus bindings later in a loop around the use."""
+    sit in blocks that may not run), plus bindings later in a loop around the use. Without
+    ``kills``: every binding before it, and hoisted declarations wherever they are."""
     if len(items) == 1 and items[0][0].line < line and items[0][0].loop is None:
         return items
+    if not kills:
+        # Back from the use: assignments add to what it may see, a declaration ends it.
+        seen: list[tuple[Candidate, list[Node]]] = []
+        last = -1  # the line of the declaration that ends the walk (its line's others count)
+        for it in sorted((it for it in items if it[0].line < line), key=lambda it: -it[0].line):
+            c = it[0]
+            if c.line < last:
+                break
+            seen.append(it)
+            rebinds = c.definition is not None and c.definition.rebinds
+            if not rebinds and (c.block is None or c.block[0] <= line <= c.block[1]):
+                last = c.line
+        return seen + [
+            it
+            for it in items
+            if it[0].line >= line
+            and (
+                _hoisted(it[0])
+                or (it[0].loop is not None and it[0].loop[0] <= line <= it[0].loop[1])
+            )
+        ]
     before = sorted((it for it in items if it[0].line < line), key=lambda it: -it[0].line)
     out: list[tuple[Candidate, list[Node]]] = []
     for it in before:

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from extractors.code.engine import QueryEngine
-from extractors.code.expr import RECEIVER, UNKNOWN
+from extractors.code.expr import RECEIVER, UNKNOWN, parse
 from extractors.code.lang_spec import ExprWriter, LangSpec, child
 from extractors.code.spans import Spans
 from kg.model import RelationKind
 
 Captures = dict[str, list[Node]]
+Span = tuple[int, int]
 CLASS_KINDS = frozenset(
     {
         "class",
@@ -77,6 +78,9 @@ class GDef:
     bases: list[str] = field(default_factory=list)
     detail: str = ""  # the declared kind (interface, struct, ...) of a class-like definition
     alias: bool = False  # a name for another definition (``export default``): no entity
+    block: tuple[int, int] | None = None  # lines of the branch that may not run it
+    loop: tuple[int, int] | None = None  # lines of the outermost loop repeating it
+    rebinds: bool = False  # an assignment (``@rebind``), not a declaration
 
 
 @dataclass(slots=True)
@@ -317,7 +321,9 @@ class Collector:
         elif kind == "self":
             self._param(name, scope, [RECEIVER])
         elif name.type in self.spec.identifiers:
-            self._bind(self.w.name(name), "local", name, scope, values)
+            # ``x++`` both reads and writes ``x`` (``@keep``: its site stays a use).
+            d = self._bind(self.w.name(name), "local", name, scope, values, "keep" not in caps)
+            d.rebinds = "rebind" in caps
         else:
             self._target(name, value, scope, values)
 
@@ -370,10 +376,31 @@ class Collector:
             col,
             values=[v for v in values if v != UNKNOWN],
         )
+        if self.spec.loops:
+            d.block, d.loop = self._flow(site, here.node)
         self.out.defs.append(d)
         if mark:
             self.def_sites.add(site.start_byte)
         return d
+
+    def _flow(self, site: Node, top: Node | None) -> tuple[Span | None, Span | None]:
+        """Lines of the innermost branch that may not run and of the outermost loop between
+        ``site`` and its scope's node: a use past the branch may see earlier bindings too, a
+        use anywhere in the loop may see the binding from an earlier iteration."""
+        block: Span | None = None
+        loop: Span | None = None
+        node: Node | None = site.parent
+        child = site
+        while node is not None and (top is None or node.id != top.id):
+            lines = (node.start_point[0] + 1, node.end_point[0] + 1)
+            if node.type in self.spec.loops:
+                loop = lines
+            elif (
+                block is None and node.type in self.spec.branches and not _is_condition(node, child)
+            ):
+                block = (child.start_point[0] + 1, child.end_point[0] + 1)
+            child, node = node, node.parent
+        return block, loop
 
     def _class_name(self, scope: int) -> str:
         here = self.out.scopes[scope]
@@ -468,7 +495,8 @@ class Collector:
         return self.w.expr(chain)
 
     def _ref(self, name: str, node: Node, chain: Node, callees: set[tuple[int, int]]) -> None:
-        if name in (UNKNOWN, RECEIVER) or "?" in name:
+        # ``f(1).x`` is still a use of ``x``: only an unknown head leaves nothing to resolve.
+        if name in (UNKNOWN, RECEIVER) or parse(name).head == "unknown":
             return
         key = (chain.start_byte, chain.end_byte)
         own = (node.start_byte, node.end_byte)
@@ -485,6 +513,13 @@ class Collector:
 
 
 _ANONYMOUS = frozenset({"lambda", "block"})
+
+
+def _is_condition(branch: Node, child: Node) -> bool:
+    """``child`` is the condition of ``branch`` (which always runs), not one of its arms."""
+    return branch.child_by_field_name("condition") == child
+
+
 _RICH = frozenset({"name", "alias", "wildcard", "default", "namespace"})
 _BINDINGS = frozenset({"local", "field", "param", "self", "assign", "return", "default", "package"})
 

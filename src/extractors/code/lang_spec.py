@@ -43,6 +43,9 @@ class LangSpec:
     comment_types: frozenset[str] = frozenset({"comment"})
     wrappers: frozenset[str] = frozenset()  # export/decorator nodes a doc comment precedes
     strip_name: str = ""  # characters to strip from written names (PHP ``\\``)
+    loops: frozenset[str] = frozenset()  # statements that repeat their body (for flow)
+    branches: frozenset[str] = frozenset()  # statements whose arms may not run (for flow)
+    sequences: frozenset[str] = frozenset()  # ``(a, b)``: the value of the last one
 
 
 def child(node: Node, spec: str) -> Node | None:
@@ -107,6 +110,9 @@ class ExprWriter:
         if t in spec.transparent:
             inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
             return self.expr(inner, depth + 1)
+        if t in spec.sequences:
+            items = [c for c in node.named_children if c.type not in spec.comment_types]
+            return self.expr(items[-1], depth + 1) if items else UNKNOWN
         return UNKNOWN
 
     def _method_call(self, node: Node, depth: int, callee: bool) -> str:

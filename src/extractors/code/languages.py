@@ -54,6 +54,19 @@ JAVASCRIPT = LangSpec(
     receiver_types=_F({"this"}),
     super_types=_F({"super"}),
     wrappers=_F({"export_statement"}),
+    loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
+    sequences=_F({"sequence_expression"}),
+    branches=_F(
+        {
+            "if_statement",
+            "else_clause",
+            "switch_case",
+            "switch_default",
+            "ternary_expression",
+            "try_statement",
+            "catch_clause",
+        }
+    ),
 )
 TYPESCRIPT = replace(JAVASCRIPT, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
 TSX = replace(JAVASCRIPT, name="tsx", extensions=_F({".tsx"}))
@@ -62,6 +75,8 @@ JS_PROFILE = Profile(
     languages=_F({"javascript", "typescript", "tsx"}),
     class_scope_encloses=False,
     flow_sensitive=False,
+    flow_languages=_F({"javascript"}),
+    rebinding_kills=False,
     hidden_kinds=_F({"attribute", "constructor"}),
     builtins=_F(
         {

@@ -235,6 +235,9 @@ class _Builder:
             value_scope=d.value_scope,
             values=d.values,
             index=d.index,
+            block=d.block,
+            loop=d.loop,
+            rebinds=d.rebinds,
         )
 
     def _variable(self, d: GDef, qualname: str) -> str:

@@ -76,3 +76,30 @@
     property: (property_identifier) @name)
   right: (_) @value) @local
   (#eq? @_module "module") (#eq? @_exports "exports"))
+
+; An object literal bound to a name (and one bound to its key) is a namespace of its
+; keys: ``obj.x`` and ``f(obj).x`` find ``x: 1``; its methods are its members.
+(variable_declarator name: (identifier) @name value: (object) @body) @definition.object
+(variable_declarator value: (object (pair key: (property_identifier) @name value: (object) @body) @definition.object))
+(variable_declarator value: (object (pair key: (property_identifier) @name value: (_) @value) @field))
+(variable_declarator value: (object (pair value: (object (pair key: (property_identifier) @name value: (_) @value) @field))))
+(variable_declarator value: (object (shorthand_property_identifier) @name @field))
+(variable_declarator value: (object (pair value: (object (shorthand_property_identifier) @name @field))))
+
+; ``let Foo = class { ... }``: the class takes the name it is bound to.
+(variable_declarator
+  name: (identifier) @name
+  value: (class (class_heritage (_) @base)? body: (class_body) @body)) @definition.class
+
+; A generator's ``yield`` hands a value to its caller as ``return`` does.
+(yield_expression (_) @value) @return
+
+; An assignment to a plain name binds it too: a later use may read either value (@rebind: it
+; does not hide the declaration; @hoist: it is seen past the block it sits in). ``x++`` and
+; ``x += 1`` also read ``x`` (@keep).
+(assignment_expression left: (identifier) @name right: (_) @value) @local @hoist @rebind
+(augmented_assignment_expression left: (identifier) @name right: (_) @value) @local @hoist @rebind @keep
+(update_expression argument: (identifier) @name) @local @hoist @rebind @keep
+
+; An arrow function's expression body is what it returns.
+(arrow_function body: (_) @value) @return
