@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,11 +42,13 @@ from kg.model import (
     Entity,
     EntityKind,
     GraphDelta,
+    Relation,
     content_hash,
     file_scope,
     merge_deltas,
     resolve_scope,
 )
+from kg.parallel import gc_paused, split_fork
 from kg.sources import (
     Candidate,
     Skipped,
@@ -57,6 +60,15 @@ from kg.sources import (
 )
 from kg.stores.base import GraphStore
 from kg.telemetry import tracer
+from kg.wire import (
+    Row,
+    entity_from_row,
+    entity_row,
+    extract_from_row,
+    extract_row,
+    relation_from_row,
+    relation_row,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +77,10 @@ SYMTAB = "symtab:"
 DEPS = "deps:"
 USES = "uses:"
 CHUNK_FILES = 200
+# Work below these sizes stays in process (a fork costs tens of milliseconds with a large
+# heap): about half a second of extraction or resolution, so an edit never forks.
+FORK_EXTRACT_BYTES = 1_000_000
+FORK_RESOLVE_REFERENCES = 30_000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -218,6 +234,18 @@ class Indexer:
         cache: RepoCache,
         report: IndexReport,
     ) -> list[GraphDelta]:
+        with gc_paused():
+            return await self._code_stages(root, repo, candidates, deleted, cache, report)
+
+    async def _code_stages(
+        self,
+        root: Path,
+        repo: str,
+        candidates: Mapping[str, tuple[FileExtractor, Candidate]],
+        deleted: Sequence[str],
+        cache: RepoCache,
+        report: IndexReport,
+    ) -> list[GraphDelta]:
         hashes = {p: _salted_hash(ex, c.data) for p, (ex, c) in candidates.items()}
         changed = [p for p in candidates if cache.hashes.get(p) != hashes[p]]
         report.files_changed, report.files_deleted = len(changed), len(deleted)
@@ -243,10 +271,9 @@ class Indexer:
         report.files_resolved = len(extracts)
         report.resolved = sorted(extracts)
         items = sorted(extracts.items())
-        for start in range(0, len(items), CHUNK_FILES):
-            chunk = await asyncio.to_thread(
-                self._resolve_chunk, repo, items[start : start + CHUNK_FILES], cache, extractors
-            )
+        resolved = await asyncio.to_thread(self._resolve_all, repo, items, cache, extractors)
+        for start in range(0, len(resolved), CHUNK_FILES):
+            chunk = self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
             deltas.append(await self._apply(chunk, report))
         return deltas
 
@@ -350,16 +377,32 @@ class Indexer:
         items: Sequence[tuple[str, FileExtractor, Candidate]],
         report: IndexReport,
     ) -> dict[str, FileExtract]:
-        def run() -> dict[str, FileExtract]:
-            out: dict[str, FileExtract] = {}
-            for i, (path, extractor, cand) in enumerate(items, 1):
-                ex = extractor.extract_file(SourceFile(repo=repo, path=path, data=cand.data))
-                report.parse_errors += [f"{path}: {err}" for err in ex.errors]
-                out[path] = ex
-                if i % 50 == 0 or i == len(items):
-                    self._progress("extract", i, len(items))
+        def work(part: Sequence[tuple[str, FileExtractor, Candidate]]) -> list[FileExtract]:
+            out: list[FileExtract] = []
+            for path, extractor, cand in part:
+                out.append(extractor.extract_file(SourceFile(repo=repo, path=path, data=cand.data)))
+                if parent == os.getpid() and (len(out) % 50 == 0 or len(out) == len(items)):
+                    self._progress("extract", len(out), len(items))
             return out
 
+        def run() -> dict[str, FileExtract]:
+            extracts = split_fork(
+                items,
+                work,
+                weight=lambda item: len(item[2].data),
+                min_weight=FORK_EXTRACT_BYTES,
+                encode=extract_row,
+                decode=extract_from_row,
+                child_share=0.55,  # the parent also decodes what the child sends
+            )
+            self._progress("extract", len(items), len(items))
+            out: dict[str, FileExtract] = {}
+            for (path, _, _), ex in zip(items, extracts, strict=True):
+                report.parse_errors += [f"{path}: {err}" for err in ex.errors]
+                out[path] = ex
+            return out
+
+        parent = os.getpid()
         with tracer.start_as_current_span(
             "pipeline.extract", attributes={"repo": repo, "files": len(items)}
         ):
@@ -390,30 +433,53 @@ class Indexer:
                 )
             yield batch
 
-    def _resolve_chunk(
+    def _resolve_all(
         self,
         repo: str,
         items: Sequence[tuple[str, FileExtract]],
         cache: RepoCache,
         candidates: Mapping[str, tuple[FileExtractor, Candidate]],
-    ) -> Batch:
-        """Resolve some files' references (CPU-bound: runs in a worker thread)."""
+    ) -> list[Resolved]:
+        """Resolve files' references (CPU-bound: runs in a worker thread, a large set on two
+        cores); the cache learns their dependencies when the results are applied."""
         resolvers = {name: ex.resolver() for name, ex in _by_extractor(candidates).items()}
+
+        def work(part: Sequence[tuple[str, FileExtract]]) -> list[Resolved]:
+            out: list[Resolved] = []
+            for path, ex in part:
+                resolver = resolvers.get(candidates[path][0].name)
+                if resolver is None:
+                    out.append(Resolved(path))
+                    continue
+                resolved = resolver.resolve(repo, ex, cache.tables)
+                deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
+                out.append(Resolved(path, resolved.relations, resolved.entities, deps, uses_of(ex)))
+            return out
+
+        return split_fork(
+            items,
+            work,
+            weight=lambda item: len(item[1].references) + 10,
+            min_weight=FORK_RESOLVE_REFERENCES,
+            encode=Resolved.row,
+            decode=Resolved.from_row,
+        )
+
+    def _resolved_batch(self, repo: str, items: Sequence[Resolved], cache: RepoCache) -> Batch:
         batch = Batch(repo=repo)
-        for path, ex in items:
-            resolver = resolvers.get(candidates[path][0].name)
-            scope = resolve_scope(repo, path)
+        for item in items:
+            scope = resolve_scope(repo, item.path)
             batch.replace_scopes.add(scope)
-            if resolver is None:
+            if item.deps is None:
                 continue
-            resolved = resolver.resolve(repo, ex, cache.tables)
-            batch.relations += [r.with_owner(scope) for r in resolved.relations]
-            batch.entities += resolved.entities
-            deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
-            cache.deps[path] = deps
-            batch.state[DEPS + path] = json.dumps(sorted(deps))
-            uses = cache.uses[path] = uses_of(ex)
-            batch.state[USES + path] = json.dumps(sorted(uses))
+            batch.relations += [
+                r if r.owner == scope else r.with_owner(scope) for r in item.relations
+            ]
+            batch.entities += item.entities
+            cache.deps[item.path] = item.deps
+            batch.state[DEPS + item.path] = json.dumps(sorted(item.deps))
+            cache.uses[item.path] = item.uses
+            batch.state[USES + item.path] = json.dumps(sorted(item.uses))
         return batch
 
     # -- history ----------------------------------------------------------------------------
@@ -497,6 +563,38 @@ class Indexer:
             return
         await self._bus.publish(
             Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump())
+        )
+
+
+@dataclass(slots=True)
+class Resolved:
+    """One file's resolution: its edges and entities, and what the cache keeps of it (deps
+    None: no resolver for its language)."""
+
+    path: str
+    relations: list[Relation] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    deps: set[str] | None = None
+    uses: frozenset[str] = frozenset()
+
+    def row(self) -> Row:
+        return (
+            self.path,
+            [relation_row(r) for r in self.relations],
+            [entity_row(e) for e in self.entities],
+            None if self.deps is None else sorted(self.deps),
+            sorted(self.uses),
+        )
+
+    @staticmethod
+    def from_row(row: Row) -> Resolved:
+        path, relations, entities, deps, uses = row
+        return Resolved(
+            path,
+            [relation_from_row(r) for r in relations],
+            [entity_from_row(e) for e in entities],
+            None if deps is None else set(deps),
+            frozenset(uses),
         )
 
 

@@ -157,7 +157,8 @@ class EdgeBuilder:
                     self.path, b.level, b.target.split(".") if b.target else []
                 )
             else:
-                found = self.ev.targets(BindNode(self.path, b, b.local))
+                # A copy: the evaluator memoizes the list it returns.
+                found = list(self.ev.targets(BindNode(self.path, b, b.local)))
                 if b.symbol:
                     parent = b.target.rpartition(".")[0].split(".") if "." in b.target else []
                     found += self.ev.resolve_path(self.path, b.level, parent)

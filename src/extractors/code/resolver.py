@@ -23,7 +23,9 @@ provenance                  confidence   when
 from __future__ import annotations
 
 import builtins
+import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -62,6 +64,7 @@ class ScopeResolver:
         self._cache = IndexCache(profile.family)
         self._evaluator: Evaluator | None = None
         self._lock = threading.Lock()  # the evaluator's memo and guards are per call chain
+        _LIVE.add(self)
 
     def _eval(self, extract_table: SymbolTable, tables: Mapping[str, SymbolTable]) -> Evaluator:
         if tables.get(extract_table.path) is not extract_table:
@@ -196,6 +199,33 @@ class PythonResolver(ScopeResolver):
 
 _SHARED: dict[Profile, ScopeResolver] = {}
 _SHARED_LOCK = threading.Lock()
+_LIVE: weakref.WeakSet[ScopeResolver] = weakref.WeakSet()
+
+
+_HELD: list[threading.Lock] = []
+
+
+def _hold_for_fork() -> None:
+    # A forked child has only the forking thread: a lock another thread held at the fork
+    # would stay held there forever, and its resolver's state half-updated.
+    locks = [_SHARED_LOCK, *(r._lock for r in list(_LIVE))]
+    for lock in locks:
+        lock.acquire()
+    _HELD[:] = locks
+
+
+def _release_after_fork() -> None:
+    for lock in reversed(_HELD):
+        lock.release()
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_hold_for_fork,
+        after_in_parent=_release_after_fork,
+        after_in_child=_release_after_fork,
+    )
 
 
 def shared_resolver(profile: Profile) -> ScopeResolver:
