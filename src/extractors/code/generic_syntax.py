@@ -137,6 +137,8 @@ class Collector:
         self.heritage: dict[int, list[Node]] = {}  # class node start → its base nodes
         self.impls: list[Captures] = []
         self.declared: set[tuple[int, str]] = set()
+        # Names a class/function definition took (``const f = () => 1``): no second binding.
+        self.scope_names: set[int] = set()
 
     def in_error(self, pos: int) -> bool:
         return bool(self.errors.spans) and self.errors.at(pos) >= 0
@@ -229,6 +231,7 @@ class Collector:
         )
         if name_node is not None:
             self.def_sites.add(last_name(self.spec, name_node).start_byte)
+            self.scope_names.add(name_node.start_byte)
 
     def _scope_def(self, index: int) -> None:
         scope = self.out.scopes[index]
@@ -320,6 +323,12 @@ class Collector:
             self._param(name, scope, values)
         elif kind == "self":
             self._param(name, scope, [RECEIVER])
+        elif (
+            name.type in self.spec.identifiers
+            and kind == "local"
+            and name.start_byte in self.scope_names
+        ):
+            return
         elif name.type in self.spec.identifiers:
             # ``x++`` both reads and writes ``x`` (``@keep``: its site stays a use).
             d = self._bind(self.w.name(name), "local", name, scope, values, "keep" not in caps)

@@ -46,6 +46,7 @@ class LangSpec:
     loops: frozenset[str] = frozenset()  # statements that repeat their body (for flow)
     branches: frozenset[str] = frozenset()  # statements whose arms may not run (for flow)
     sequences: frozenset[str] = frozenset()  # ``(a, b)``: the value of the last one
+    casts: frozenset[str] = frozenset()  # ``x as T``: an instance of the last child's type
 
 
 def child(node: Node, spec: str) -> Node | None:
@@ -107,6 +108,12 @@ class ExprWriter:
             type_f, args_f = spec.news[t]
             made = self.type_name(child(node, type_f), depth + 1)
             return f"{made}({self.args(node, args_f, depth)})"
+        if t in spec.casts:
+            named = [c for c in node.named_children if c.type not in spec.comment_types]
+            # ``as any`` / ``as const`` say nothing of the value: keep what it was.
+            named_type = len(named) > 1 and named[-1].type in spec.identifiers | spec.members.keys()
+            cast = self.instance_of(named[-1]) if named_type else []
+            return cast[0] if cast else self.expr(named[0] if named else None, depth + 1)
         if t in spec.transparent:
             inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
             return self.expr(inner, depth + 1)

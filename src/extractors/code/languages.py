@@ -68,8 +68,11 @@ JAVASCRIPT = LangSpec(
         }
     ),
 )
-TYPESCRIPT = replace(JAVASCRIPT, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
-TSX = replace(JAVASCRIPT, name="tsx", extensions=_F({".tsx"}))
+_TS = replace(
+    JAVASCRIPT, casts=_F({"as_expression"}), transparent=JAVASCRIPT.transparent - {"as_expression"}
+)
+TYPESCRIPT = replace(_TS, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
+TSX = replace(_TS, name="tsx", extensions=_F({".tsx"}))
 JS_PROFILE = Profile(
     language="javascript",
     languages=_F({"javascript", "typescript", "tsx"}),

@@ -116,3 +116,7 @@
 (variable_declarator
   name: (identifier) @name
   value: (class body: (class_body) @body)) @definition.class
+
+; ``type T = { f: number }`` declares a shape as an interface does: ``x.f`` of an ``x: T`` is
+; its ``f``.
+(type_alias_declaration name: (_) @name value: (object_type) @body) @definition.interface
