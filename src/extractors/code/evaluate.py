@@ -325,7 +325,8 @@ class Evaluator:
                 return []
             base = rel.split(".") if rel else []
         full = base + parts
-        for k in range(len(full), 0, -1):
+        # A relative path may name the root package itself (``./index.js`` beside it).
+        for k in range(len(full), -1 if level else 0, -1):
             name = ".".join(full[:k])
             canon = name if self.index.exists(name) else None
             if canon is None and not level and k == len(full) and k > 1:

@@ -103,3 +103,14 @@
 
 ; An arrow function's expression body is what it returns.
 (arrow_function body: (_) @value) @return
+
+; ``module.exports = value`` is the module's default export, and the keys of an object literal
+; assigned there are the module's names (what ``require`` gives).
+(expression_statement (assignment_expression
+  left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
+  right: (_) @value) @default
+  (#eq? @_module "module") (#eq? @_exports "exports"))
+(expression_statement (assignment_expression
+  left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
+  right: (object (pair key: (property_identifier) @name value: (_) @value) @local))
+  (#eq? @_module "module") (#eq? @_exports "exports"))

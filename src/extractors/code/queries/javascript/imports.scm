@@ -33,3 +33,18 @@
     function: (identifier) @_require
     arguments: (arguments . (string) @source .))
   (#eq? @_require "require")) @import
+
+; ``await import("./m.js")``: the module's namespace, as ``require`` gives it.
+(variable_declarator
+  name: (identifier) @namespace
+  value: (await_expression
+    (call_expression
+      function: (import)
+      arguments: (arguments . (string) @source .)))) @import
+
+(variable_declarator
+  name: (object_pattern (shorthand_property_identifier_pattern) @name)
+  value: (await_expression
+    (call_expression
+      function: (import)
+      arguments: (arguments . (string) @source .)))) @import
