@@ -1,7 +1,8 @@
 ; Definitions of Java: types, methods and constructors, fields, locals, parameters, returns.
 
-(class_declaration name: (identifier) @name body: (_) @body) @definition.class
-(interface_declaration name: (identifier) @name body: (_) @body) @definition.interface
+; A generic type's scope starts at its type parameters (``class Box<T> extends Base<T>``).
+(class_declaration name: (identifier) @name type_parameters: (_)? @params body: (_) @body) @definition.class
+(interface_declaration name: (identifier) @name type_parameters: (_)? @params body: (_) @body) @definition.interface
 (enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
 (record_declaration name: (identifier) @name body: (_) @body) @definition.record
 (annotation_type_declaration name: (identifier) @name body: (_) @body) @definition.interface
@@ -51,3 +52,6 @@
 (if_statement consequence: (block) @definition.block)
 (if_statement alternative: (block) @definition.block)
 (while_statement body: (block) @definition.block)
+
+; A type parameter (``class Box<T>``, ``<T> T first()``) names a type inside its declaration.
+(type_parameters (type_parameter (type_identifier) @name) @local)
