@@ -189,9 +189,15 @@ def test_directions_turn_the_arrow() -> None:
 
 def test_traverse_is_one_bounded_statement_over_the_asked_types() -> None:
     q = cypher.traverse("out", [RelationKind.CALLS, RelationKind.IMPORTS, RelationKind.CALLS], 3)
-    assert "MATCH p = (s)-[:CALLS|IMPORTS*1..3]->(b)" in q
-    assert "MATCH (a)-[r:CALLS|IMPORTS]->(b)" in q
-    assert "ORDER BY depth, b.id LIMIT $limit" in q
+    # One expansion per level, the deeper ones only while the limit is not reached.
+    assert q.count("MATCH (a)-[r:CALLS|IMPORTS]->(b)") == 3
+    assert "*" not in q
+    assert "CASE WHEN size(l1) < $limit THEN l1 ELSE [] END" in q
+    assert "CASE WHEN size(l1) + size(l2) < $limit THEN l2 ELSE [] END" in q
+    assert "WHERE NOT b IN starts AND NOT b IN l1 AND NOT b IN l2" in q
+    assert q.count("ORDER BY b.id LIMIT $limit") == 3
+    assert "startNode(r).id" in q and "endNode" not in q
+    assert "endNode(r).id" in cypher.traverse("in", [RelationKind.CALLS], 1)
     assert params_of(q) == {"ids", "limit"}
     for bad in (0, -1, True, 2.0):
         with pytest.raises(ValueError, match="depth"):

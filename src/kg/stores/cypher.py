@@ -284,38 +284,48 @@ ORDER BY near, kind, b.id"""
 
 
 def traverse(direction: Literal["out", "in"], kinds: Sequence[RelationKind], depth: int) -> str:
-    """A whole bounded breadth-first reach in one statement: from ``$ids`` along ``kinds``, the
-    first ``$limit`` entities by (depth, id) as ``levels`` ([id, depth]) and ``nodes``
-    (properties), and ``edges`` ([near, far, confidence]) from the starts and those entities
-    to those entities, from which the caller picks each entity's best parent one level up. The
-    deepest level kept is nobody's parent, so it is not expanded (it may hold hubs).
+    """A bounded breadth-first reach from ``$ids`` along ``kinds``, one level at a time: the
+    first ``$limit`` entities by (depth, id) as ``levels`` (per depth, the entities' properties
+    ordered by id) and ``ins`` (per depth and entity, ``[near, confidence]`` of every edge from
+    the level above), from which the caller picks each entity's best parent.
 
-    The variable-length match is planned as a pruning breadth-first expand (each node visited
-    once, ``min(length(p))`` its depth), so cost follows the neighbourhood, not its paths."""
+    A level is expanded only while fewer than ``$limit`` entities are kept, so a hub whose
+    callers fill the limit costs one expansion, not its whole variable-length neighbourhood.
+    Each level's edges are the relationships its expansion matched, kept as references: only
+    those of the entities kept (the first ``$limit`` by id) have their properties read."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive int, not {depth!r}")
     left, right = _arrow(direction)
+    near = "startNode" if direction == "out" else "endNode"
     types = "|".join(dict.fromkeys(rel_type(k) for k in kinds))
     if not types:
         raise ValueError("traverse needs at least one relation kind")
-    return f"""MATCH (s:{ENTITY}) {_seek("s", ENTITY, "id")}
-WHERE s.id IN $ids
-WITH collect(s) AS starts
-UNWIND starts AS s
-MATCH p = (s){left}[:{types}*1..{depth}]{right}(b)
-WITH starts, b, min(length(p)) AS depth
-WHERE NOT b IN starts
-WITH starts, b, depth ORDER BY depth, b.id LIMIT $limit
-WITH starts, collect(b) AS kept, collect(depth) AS depths, collect([b.id, depth]) AS levels
-WITH starts, kept, levels, [i IN range(0, size(kept) - 1) WHERE depths[i] < depths[-1] | kept[i]]
-     AS inner
-CALL (starts, kept, inner) {{
-  UNWIND starts + inner AS a
+    parts = [
+        f"MATCH (s:{ENTITY}) {_seek('s', ENTITY, 'id')}\n"
+        "WHERE s.id IN $ids\n"
+        "WITH collect(s) AS starts"
+    ]
+    seen = ["starts"]
+    for k in range(1, depth + 1):
+        kept = " + ".join(f"size(l{j})" for j in range(1, k))
+        room = f"$limit - ({kept})" if kept else "$limit"
+        frontier = f"CASE WHEN {kept} < $limit THEN l{k - 1} ELSE [] END" if kept else "starts"
+        unseen = " AND ".join(f"NOT b IN {v}" for v in seen)
+        parts.append(f"""CALL ({", ".join(seen)}) {{
+  UNWIND {frontier} AS a
   MATCH (a){left}[r:{types}]{right}(b)
-  WHERE b IN kept
-  RETURN collect([a.id, b.id, r.confidence]) AS edges
-}}
-RETURN levels, edges, [n IN kept | properties(n)] AS nodes"""
+  WHERE {unseen}
+  WITH b, collect(r) AS rs
+  ORDER BY b.id LIMIT $limit
+  WITH collect(b) AS bs, collect(rs) AS es
+  RETURN bs[..{room}] AS l{k},
+         [x IN es[..{room}] | [r IN x | [{near}(r).id, r.confidence]]] AS e{k}
+}}""")
+        seen.append(f"l{k}")
+    levels = ", ".join(f"[n IN l{k} | properties(n)]" for k in range(1, depth + 1))
+    ins = ", ".join(f"e{k}" for k in range(1, depth + 1))
+    parts.append(f"RETURN [{levels}] AS levels, [{ins}] AS ins")
+    return "\n".join(parts)
 
 
 def relations_of_repo(any_kind: bool) -> str:

@@ -240,36 +240,34 @@ class Neo4jGraphStore:
         depth: int,
         limit: int = 1000,
     ) -> list[Reached]:
-        """One statement finds the entities and their depths; among shortest paths each keeps
-        the most confident one (ties: the smallest parent id), like the embedded store."""
+        """One statement finds the entities level by level with each one's edges from the
+        level above; among those each keeps the most confident path (ties: the smallest parent
+        id), like the embedded store."""
         if not start or not kinds or depth < 1 or limit <= 0:
             return []
         query = cypher.traverse(direction, kinds, depth)
         rows = await self._read(query, ids=list(dict.fromkeys(start)), limit=limit)
         if not rows:
             return []
-        row = rows[0]
-        level: dict[str, int] = {s: 0 for s in start}
-        level.update((str(v), int(d)) for v, d in row["levels"])
-        # Best parent per entity, one level at a time: a parent's confidence is final before
-        # any of its children is scored.
-        by_level: dict[int, list[tuple[str, str, float]]] = {}
-        for u, v, c in row["edges"]:
-            if level.get(u, -1) == level[v] - 1:
-                by_level.setdefault(level[v], []).append((u, v, float(c)))
+        # A parent's confidence is final before any of its children is scored: levels in order.
         best: dict[str, tuple[str | None, float]] = {s: (None, 1.0) for s in start}
-        for lv in sorted(by_level):
-            reached: dict[str, tuple[str | None, float]] = {}
-            for u, v, c in by_level[lv]:
-                conf = best[u][1] * c
-                prev = reached.get(v)
-                if prev is None or conf > prev[1] or (conf == prev[1] and u < str(prev[0])):
-                    reached[v] = (u, conf)
-            best.update(reached)
-        return [
-            Reached(entity_from_props(props), int(d), _path(best, str(v)), best[str(v)][1])
-            for (v, d), props in zip(row["levels"], row["nodes"], strict=True)
-        ]
+        reached: list[Reached] = []
+        for d, (level, ins) in enumerate(zip(rows[0]["levels"], rows[0]["ins"], strict=True), 1):
+            found: dict[str, tuple[str | None, float]] = {}
+            for props, edges in zip(level, ins, strict=True):
+                parent: str | None = None
+                conf = 0.0
+                for u, c in edges:
+                    score = best[u][1] * c
+                    if parent is None or score > conf or (score == conf and u < parent):
+                        parent, conf = u, score
+                found[props["id"]] = (parent, conf)
+            best.update(found)
+            reached.extend(
+                Reached(entity_from_props(p), d, _path(best, p["id"]), best[p["id"]][1])
+                for p in level
+            )
+        return reached
 
     async def relations(
         self, repo: str, kinds: Sequence[RelationKind] | None = None
