@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,26 +28,25 @@ from extractors.base import (
     FileExtractor,
     RepoContext,
     RepoExtractor,
-    SourceFile,
     SymbolTable,
 )
 from extractors.registry import ExtractorRegistry
+from kg.bulk import Resolved, extract_files, resolve_files
 from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
-from kg.impact import RepoCache, uses_of
+from kg.impact import RepoCache
 from kg.model import (
     Batch,
     Entity,
     EntityKind,
     GraphDelta,
-    Relation,
     content_hash,
     file_scope,
     merge_deltas,
     resolve_scope,
 )
-from kg.parallel import gc_paused, split_fork
+from kg.parallel import gc_paused
 from kg.sources import (
     Candidate,
     Skipped,
@@ -60,15 +58,6 @@ from kg.sources import (
 )
 from kg.stores.base import GraphStore
 from kg.telemetry import tracer
-from kg.wire import (
-    Row,
-    entity_from_row,
-    entity_row,
-    extract_from_row,
-    extract_row,
-    relation_from_row,
-    relation_row,
-)
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +66,6 @@ SYMTAB = "symtab:"
 DEPS = "deps:"
 USES = "uses:"
 CHUNK_FILES = 200
-# Work below these sizes stays in process (a fork costs tens of milliseconds with a large
-# heap): about half a second of extraction or resolution, so an edit never forks.
-FORK_EXTRACT_BYTES = 1_000_000
-FORK_RESOLVE_REFERENCES = 30_000
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -271,7 +256,9 @@ class Indexer:
         report.files_resolved = len(extracts)
         report.resolved = sorted(extracts)
         items = sorted(extracts.items())
-        resolved = await asyncio.to_thread(self._resolve_all, repo, items, cache, extractors)
+        resolvers = {name: ex.resolver() for name, ex in _by_extractor(extractors).items()}
+        resolver_of = {path: resolvers[extractors[path][0].name] for path, _ in items}
+        resolved = await asyncio.to_thread(resolve_files, repo, items, cache.tables, resolver_of)
         for start in range(0, len(resolved), CHUNK_FILES):
             chunk = self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
             deltas.append(await self._apply(chunk, report))
@@ -377,32 +364,18 @@ class Indexer:
         items: Sequence[tuple[str, FileExtractor, Candidate]],
         report: IndexReport,
     ) -> dict[str, FileExtract]:
-        def work(part: Sequence[tuple[str, FileExtractor, Candidate]]) -> list[FileExtract]:
-            out: list[FileExtract] = []
-            for path, extractor, cand in part:
-                out.append(extractor.extract_file(SourceFile(repo=repo, path=path, data=cand.data)))
-                if parent == os.getpid() and (len(out) % 50 == 0 or len(out) == len(items)):
-                    self._progress("extract", len(out), len(items))
-            return out
-
         def run() -> dict[str, FileExtract]:
-            extracts = split_fork(
-                items,
-                work,
-                weight=lambda item: len(item[2].data),
-                min_weight=FORK_EXTRACT_BYTES,
-                encode=extract_row,
-                decode=extract_from_row,
-                child_share=0.55,  # the parent also decodes what the child sends
+            extracts = extract_files(
+                repo,
+                [(path, extractor, cand.data) for path, extractor, cand in items],
+                lambda done, total: self._progress("extract", done, total),
             )
-            self._progress("extract", len(items), len(items))
             out: dict[str, FileExtract] = {}
             for (path, _, _), ex in zip(items, extracts, strict=True):
                 report.parse_errors += [f"{path}: {err}" for err in ex.errors]
                 out[path] = ex
             return out
 
-        parent = os.getpid()
         with tracer.start_as_current_span(
             "pipeline.extract", attributes={"repo": repo, "files": len(items)}
         ):
@@ -432,38 +405,6 @@ class Indexer:
                     {HASH + path: None, SYMTAB + path: None, DEPS + path: None, USES + path: None}
                 )
             yield batch
-
-    def _resolve_all(
-        self,
-        repo: str,
-        items: Sequence[tuple[str, FileExtract]],
-        cache: RepoCache,
-        candidates: Mapping[str, tuple[FileExtractor, Candidate]],
-    ) -> list[Resolved]:
-        """Resolve files' references (CPU-bound: runs in a worker thread, a large set on two
-        cores); the cache learns their dependencies when the results are applied."""
-        resolvers = {name: ex.resolver() for name, ex in _by_extractor(candidates).items()}
-
-        def work(part: Sequence[tuple[str, FileExtract]]) -> list[Resolved]:
-            out: list[Resolved] = []
-            for path, ex in part:
-                resolver = resolvers.get(candidates[path][0].name)
-                if resolver is None:
-                    out.append(Resolved(path))
-                    continue
-                resolved = resolver.resolve(repo, ex, cache.tables)
-                deps = resolver.depends_on(ex.symbols, cache.tables) - {path}
-                out.append(Resolved(path, resolved.relations, resolved.entities, deps, uses_of(ex)))
-            return out
-
-        return split_fork(
-            items,
-            work,
-            weight=lambda item: len(item[1].references) + 10,
-            min_weight=FORK_RESOLVE_REFERENCES,
-            encode=Resolved.row,
-            decode=Resolved.from_row,
-        )
 
     def _resolved_batch(self, repo: str, items: Sequence[Resolved], cache: RepoCache) -> Batch:
         batch = Batch(repo=repo)
@@ -563,38 +504,6 @@ class Indexer:
             return
         await self._bus.publish(
             Event.of("graph.delta", repo=delta.repo, payload=delta.model_dump())
-        )
-
-
-@dataclass(slots=True)
-class Resolved:
-    """One file's resolution: its edges and entities, and what the cache keeps of it (deps
-    None: no resolver for its language)."""
-
-    path: str
-    relations: list[Relation] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-    deps: set[str] | None = None
-    uses: frozenset[str] = frozenset()
-
-    def row(self) -> Row:
-        return (
-            self.path,
-            [relation_row(r) for r in self.relations],
-            [entity_row(e) for e in self.entities],
-            None if self.deps is None else sorted(self.deps),
-            sorted(self.uses),
-        )
-
-    @staticmethod
-    def from_row(row: Row) -> Resolved:
-        path, relations, entities, deps, uses = row
-        return Resolved(
-            path,
-            [relation_from_row(r) for r in relations],
-            [entity_from_row(e) for e in entities],
-            None if deps is None else set(deps),
-            frozenset(uses),
         )
 
 

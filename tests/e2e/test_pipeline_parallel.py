@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kg.pipeline as pipeline
+import kg.bulk as bulk
 from kg.model import RelationKind
 from kg.pipeline import FileChange
 from kg.runtime import Runtime, open_runtime
@@ -46,16 +46,16 @@ async def index(tmp: Path, root: Path, name: str) -> tuple[object, ...]:
 
 
 def fork_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "FORK_EXTRACT_BYTES", 1)
-    monkeypatch.setattr(pipeline, "FORK_RESOLVE_REFERENCES", 1)
+    monkeypatch.setattr(bulk, "FORK_EXTRACT_BYTES", 1)
+    monkeypatch.setattr(bulk, "FORK_RESOLVE_REFERENCES", 1)
 
 
 async def test_a_forked_index_equals_an_in_process_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = corpus(tmp_path)
-    monkeypatch.setattr(pipeline, "FORK_EXTRACT_BYTES", 10**12)
-    monkeypatch.setattr(pipeline, "FORK_RESOLVE_REFERENCES", 10**12)
+    monkeypatch.setattr(bulk, "FORK_EXTRACT_BYTES", 10**12)
+    monkeypatch.setattr(bulk, "FORK_RESOLVE_REFERENCES", 10**12)
     alone = await index(tmp_path, root, "alone")
     fork_everything(monkeypatch)
     forked = await index(tmp_path, root, "forked")
