@@ -123,4 +123,6 @@ def resolve_files(
         min_weight=FORK_RESOLVE_REFERENCES,
         encode=Resolved.row,
         decode=Resolved.from_row,
+        # The parent also writes the extracted files to the store meanwhile (the pipeline).
+        child_share=0.6,
     )

@@ -237,10 +237,7 @@ class Indexer:
         if not changed and not deleted:
             return []
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
-        deltas = [
-            await self._apply(chunk, report)
-            for chunk in self._file_batches(repo, extracts, hashes, deleted)
-        ]
+        file_batches = list(self._file_batches(repo, extracts, hashes, deleted))
         changes, renamed = cache.interface_changes(extracts, deleted)
         cache.forget(deleted)
         added = [p for p in changed if p not in cache.hashes]
@@ -258,7 +255,20 @@ class Indexer:
         items = sorted(extracts.items())
         resolvers = {name: ex.resolver() for name, ex in _by_extractor(extractors).items()}
         resolver_of = {path: resolvers[extractors[path][0].name] for path, _ in items}
-        resolved = await asyncio.to_thread(resolve_files, repo, items, cache.tables, resolver_of)
+        # Resolution reads symbol tables only: it runs while the store takes the files.
+        resolving = asyncio.ensure_future(
+            asyncio.to_thread(resolve_files, repo, items, cache.tables, resolver_of)
+        )
+        deltas: list[GraphDelta] = []
+        try:
+            for chunk in file_batches:
+                deltas.append(await self._apply(chunk, report))
+        except BaseException:
+            # The cache already holds what the store did not take: reload it next time.
+            self._caches.pop(repo, None)
+            await asyncio.gather(resolving, return_exceptions=True)
+            raise
+        resolved = await resolving
         for start in range(0, len(resolved), CHUNK_FILES):
             chunk = self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
             deltas.append(await self._apply(chunk, report))

@@ -244,11 +244,19 @@ class IndexCache:
         self.languages = languages
         self._snapshot: dict[str, SymbolTable] = {}
         self._index: RepoIndex | None = None
+        self._seen: tuple[list[str], list[int]] = ([], [])
 
     def get(self, tables: Mapping[str, SymbolTable]) -> RepoIndex:
         index = self._index
         if index is None:
             return self._rebuild(tables)
+        # The same paths bound to the same table objects as last time (resolving a whole
+        # repository asks once per file): compared at C speed. Ids stay unique while the
+        # snapshot holds the tables.
+        seen = (list(tables), list(map(id, tables.values())))
+        if seen == self._seen:
+            return index
+        self._seen = seen
         snap = self._snapshot
         changed = [p for p, t in tables.items() if snap.get(p) is not t]
         gone = [p for p in snap if p not in tables]
