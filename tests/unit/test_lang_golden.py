@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (20, 21),
     "go": (22, 23),
     "java": (34, 42),
-    "javascript": (57, 59),
+    "javascript": (62, 64),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (33, 36),
+    "typescript": (39, 42),
 }
 
 

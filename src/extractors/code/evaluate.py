@@ -51,6 +51,9 @@ class Profile:
     # Languages of the family whose lookups follow flow although ``flow_sensitive`` is off
     # (JavaScript's do; TypeScript's, like its checker, see every declaration of a scope).
     flow_languages: frozenset[str] = frozenset()
+    # Languages where a name bound to a member (``const { v } = x``, ``a = x.v``) stands for
+    # its own declaration only: the member is its value, not another site of it (TypeScript).
+    member_values: frozenset[str] = frozenset()
     hidden_kinds: frozenset[str] = field(default_factory=lambda: frozenset({"attribute"}))
     # Languages whose files resolve against each other (TypeScript imports JavaScript).
     languages: frozenset[str] = frozenset()
@@ -598,6 +601,10 @@ class Evaluator:
         return [r for v in fn.d.values for r in self.eval(parse(v), inner)]
 
     # -- where a resolution points -----------------------------------------------------------
+    def _typed(self, path: str) -> bool:
+        ti = self.index.index(path)
+        return ti is not None and ti.table.language in self.profile.member_values
+
     def lines(self, node: Node) -> set[tuple[str, int]]:
         """The definition sites a node stands for, following aliases (``x = y``, imports)."""
         out: set[tuple[str, int]] = set()
@@ -616,7 +623,7 @@ class Evaluator:
                     ctx = self.def_ctx(n)
                     for v in n.d.values:
                         expr = parse(v)
-                        if expr.is_path:
+                        if expr.is_path and not (expr.ops and self._typed(n.path)):
                             todo += self.eval(expr, ctx)
             elif isinstance(n, BindNode):
                 out.add((n.path, n.b.line))

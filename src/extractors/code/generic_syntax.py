@@ -364,8 +364,47 @@ class Collector:
                     if n.type in self.spec.identifiers:
                         self._bind(self.w.name(n), "local", n, scope, [self.w.expr(v)])
                 return
+        if node.type in self.spec.patterns:
+            self._destructure(node, values[0] if values else None, scope)
+            return
         for n in _names_in(self.spec, node):
             self._bind(self.w.name(n), "local", n, scope, [])
+
+    def _destructure(self, pattern: Node, value: str | None, scope: int) -> None:
+        """The names a destructuring pattern binds, each to its part of ``value``:
+        ``{ a, b: c, d = 1 } = v`` binds ``a`` to ``v.a``, ``c`` to ``v.b``, ``d`` to ``v.d``;
+        ``[x, y] = v`` binds ``x`` to ``v[0]``. Bounded, without recursion."""
+        roles, bound = self.spec.patterns, 0
+        stack: list[tuple[Node, str | None]] = [(pattern, value)]
+        while stack and bound < _MAX_PATTERN:
+            node, v = stack.pop()
+            role = roles.get(node.type, "")
+            if node.type in self.spec.identifiers or role == "short":
+                name = self.w.name(node)
+                part = v if role != "short" else (f"{v}.{name}" if v else None)
+                self._bind(name, "local", node, scope, [part] if part else [])
+                bound += 1
+                continue
+            children = [c for c in node.named_children if c.type not in self.spec.comment_types]
+            if role == "object":
+                stack += [(c, v) for c in reversed(children)]
+            elif role == "array":
+                stack += [
+                    (c, f"{v}[{i}]" if v else None) for i, c in reversed([*enumerate(children)])
+                ]
+            elif role == "pair":
+                key, inner = node.child_by_field_name("key"), node.child_by_field_name("value")
+                text = self.w.name(key).strip("'\"`") if key is not None else ""
+                if inner is not None:
+                    stack.append((inner, f"{v}.{text}" if v and text.isidentifier() else None))
+            elif role == "default":
+                left = node.child_by_field_name("left")
+                if left is not None:
+                    stack.append((left, v))
+            else:  # a rest element, or something else: its names, values unknown
+                for n in _names_in(self.spec, node):
+                    self._bind(self.w.name(n), "local", n, scope, [])
+                    bound += 1
 
     def _bind(
         self, name: str, kind: str, site: Node, scope: int, values: list[str], mark: bool = True

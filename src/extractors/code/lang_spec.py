@@ -47,6 +47,10 @@ class LangSpec:
     branches: frozenset[str] = frozenset()  # statements whose arms may not run (for flow)
     sequences: frozenset[str] = frozenset()  # ``(a, b)``: the value of the last one
     casts: frozenset[str] = frozenset()  # ``x as T``: an instance of the last child's type
+    tuples: frozenset[str] = frozenset()  # ``[a, b]`` literals: their items by position
+    # Destructuring pattern node types → role: object, array, pair (key/value fields), short
+    # (``{ a }``: key and name at once), default (``left = right``).
+    patterns: Mapping[str, str] = field(default_factory=dict)
 
 
 def child(node: Node, spec: str) -> Node | None:
@@ -117,6 +121,11 @@ class ExprWriter:
         if t in spec.transparent:
             inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
             return self.expr(inner, depth + 1)
+        if t in spec.tuples:
+            items = [c for c in node.named_children if c.type not in spec.comment_types]
+            if len(items) > 8:
+                return UNKNOWN
+            return "(" + ",".join(self.expr(c, depth + 1) for c in items) + ",)"
         if t in spec.sequences:
             items = [c for c in node.named_children if c.type not in spec.comment_types]
             return self.expr(items[-1], depth + 1) if items else UNKNOWN

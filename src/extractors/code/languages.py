@@ -56,6 +56,15 @@ JAVASCRIPT = LangSpec(
     wrappers=_F({"export_statement"}),
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),
+    tuples=_F({"array"}),
+    patterns={
+        "object_pattern": "object",
+        "array_pattern": "array",
+        "pair_pattern": "pair",
+        "shorthand_property_identifier_pattern": "short",
+        "object_assignment_pattern": "default",
+        "assignment_pattern": "default",
+    },
     branches=_F(
         {
             "if_statement",
@@ -79,6 +88,7 @@ JS_PROFILE = Profile(
     class_scope_encloses=False,
     flow_sensitive=False,
     flow_languages=_F({"javascript"}),
+    member_values=_F({"typescript", "tsx"}),
     rebinding_kills=False,
     hidden_kinds=_F({"attribute", "constructor"}),
     builtins=_F(
