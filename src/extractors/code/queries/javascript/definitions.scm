@@ -96,10 +96,11 @@
 
 ; An assignment to a plain name binds it too: a later use may read either value (@rebind: it
 ; does not hide the declaration; @hoist: it is seen past the block it sits in). ``x++`` and
-; ``x += 1`` also read ``x`` (@keep).
+; ``x += 1`` also read ``x`` (@keep; on the name: tree-sitter keeps at most three captures of
+; one node).
 (assignment_expression left: (identifier) @name right: (_) @value) @local @hoist @rebind
-(augmented_assignment_expression left: (identifier) @name right: (_) @value) @local @hoist @rebind @keep
-(update_expression argument: (identifier) @name) @local @hoist @rebind @keep
+(augmented_assignment_expression left: (identifier) @name @keep right: (_) @value) @local @hoist @rebind
+(update_expression argument: (identifier) @name @keep) @local @hoist @rebind
 
 ; An arrow function's expression body is what it returns.
 (arrow_function body: (_) @value) @return
