@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (20, 21),
     "go": (22, 23),
     "java": (34, 42),
-    "javascript": (65, 66),
+    "javascript": (67, 68),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),

@@ -469,6 +469,8 @@ class Collector:
         while scope > 0 and self.out.scopes[scope].kind not in FUNCTION_KINDS | {"lambda"}:
             scope = self.out.scopes[scope].parent
         defn = self.out.scopes[scope].defn
+        if "returns" in self.out.scopes[scope].caps:
+            return  # a declared return type says what comes back, whatever the body returns
         text = self.w.expr(value)
         if (
             defn is not None

@@ -48,6 +48,9 @@ class LangSpec:
     sequences: frozenset[str] = frozenset()  # ``(a, b)``: the value of the last one
     casts: frozenset[str] = frozenset()  # ``x as T``: an instance of the last child's type
     tuples: frozenset[str] = frozenset()  # ``[a, b]`` literals: their items by position
+    # Object literals (``{ x: 1 }``): written as the anonymous object scope the definitions
+    # query makes of them (``<object3_11>``, where one was made), so ``f().x`` finds ``x``.
+    objects: frozenset[str] = frozenset()
     # Destructuring pattern node types → role: object, array, pair (key/value fields), short
     # (``{ a }``: key and name at once), default (``left = right``).
     patterns: Mapping[str, str] = field(default_factory=dict)
@@ -121,6 +124,9 @@ class ExprWriter:
         if t in spec.transparent:
             inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
             return self.expr(inner, depth + 1)
+        if t in spec.objects:
+            line, col = node.start_point
+            return f"<object{line + 1}_{col}>"
         if t in spec.tuples:
             items = [c for c in node.named_children if c.type not in spec.comment_types]
             if len(items) > 8:

@@ -57,6 +57,7 @@ JAVASCRIPT = LangSpec(
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),
     tuples=_F({"array"}),
+    objects=_F({"object"}),
     patterns={
         "object_pattern": "object",
         "array_pattern": "array",

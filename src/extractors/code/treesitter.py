@@ -220,7 +220,12 @@ class _Builder:
     def _definition(self, d: GDef, scope: int | None) -> Definition:
         qualname = f"{d.scope_name}.{d.name}" if d.scope_name else d.name
         eid = ""
-        if d.kind in ("class", "function", "constructor") and d.node is not None:
+        anonymous_object = d.detail == "object" and d.name.startswith("<")
+        if (
+            d.kind in ("class", "function", "constructor")
+            and d.node is not None
+            and not anonymous_object
+        ):
             eid = self._symbol(d, qualname, scope)
         elif d.kind == "variable" and d.scope == 0 and not d.alias:
             eid = self._variable(d, qualname)

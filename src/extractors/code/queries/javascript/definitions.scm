@@ -115,3 +115,13 @@
   left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
   right: (object (pair key: (property_identifier) @name value: (_) @value) @local))
   (#eq? @_module "module") (#eq? @_exports "exports"))
+
+; An object literal a function returns or yields is an anonymous namespace of its keys (no
+; entity): ``f().x`` finds the ``x`` of ``return { x: 1 }``.
+(return_statement (object) @definition.object)
+(yield_expression (object) @definition.object)
+(arrow_function body: (parenthesized_expression (object) @definition.object))
+(return_statement (object (pair key: (property_identifier) @name value: (_) @value) @field))
+(yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
+(arrow_function body: (parenthesized_expression
+  (object (pair key: (property_identifier) @name value: (_) @value) @field)))

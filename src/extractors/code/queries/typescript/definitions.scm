@@ -120,3 +120,13 @@
 ; ``type T = { f: number }`` declares a shape as an interface does: ``x.f`` of an ``x: T`` is
 ; its ``f``.
 (type_alias_declaration name: (_) @name value: (object_type) @body) @definition.interface
+
+; An object literal a function returns or yields is an anonymous namespace of its keys (no
+; entity): ``f().x`` finds the ``x`` of ``return { x: 1 }``.
+(return_statement (object) @definition.object)
+(yield_expression (object) @definition.object)
+(arrow_function body: (parenthesized_expression (object) @definition.object))
+(return_statement (object (pair key: (property_identifier) @name value: (_) @value) @field))
+(yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
+(arrow_function body: (parenthesized_expression
+  (object (pair key: (property_identifier) @name value: (_) @value) @field)))
