@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (20, 21),
     "go": (22, 23),
     "java": (34, 42),
-    "javascript": (67, 68),
+    "javascript": (69, 70),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (39, 42),
+    "typescript": (41, 44),
 }
 
 

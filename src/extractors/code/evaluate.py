@@ -517,7 +517,9 @@ class Evaluator:
     def deref(self, node: Node) -> list[Node]:
         """What a binding holds, stopping at classes, functions, modules and import bindings."""
         if isinstance(node, ArgNode):
-            return [r for b in node.bound for r in self.deref(b)]
+            found = [r for b in node.bound for r in self.deref(b)]
+            # An argument we cannot follow (a literal, ``null``): the parameter's own type.
+            return found or self.deref(node.param)
         if not isinstance(node, DefNode) or node.d.kind in _TERMINAL:
             return [node]
         if not node.d.values:

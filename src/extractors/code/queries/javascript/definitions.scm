@@ -28,7 +28,9 @@
 
 (variable_declarator
   name: (identifier) @name
-  value: [(arrow_function parameters: (_) @params) (function_expression parameters: (_) @params)] @body
+  value: [(arrow_function parameters: (_) @params) (arrow_function parameter: (_) @params)
+          (function_expression parameters: (_) @params)
+          (generator_function parameters: (_) @params)] @body
   ) @definition.function
 
 (arrow_function) @definition.lambda

@@ -46,8 +46,17 @@
 
 (variable_declarator
   name: (identifier) @name
-  value: [(arrow_function parameters: (_) @params) (function_expression parameters: (_) @params)] @body
-  ) @definition.function
+  value: (arrow_function
+    parameters: (_) @params
+    return_type: (type_annotation (_) @returns)?) @body) @definition.function
+(variable_declarator
+  name: (identifier) @name
+  value: (arrow_function parameter: (_) @params) @body) @definition.function
+(variable_declarator
+  name: (identifier) @name
+  value: (function_expression
+    parameters: (_) @params
+    return_type: (type_annotation (_) @returns)?) @body) @definition.function
 
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
