@@ -117,6 +117,7 @@ class DefCollector:
         self._branches = Spans([])
         self._loops = Spans([])
         self._globals: set[tuple[int, str]] = set()
+        self._line_spans: dict[tuple[int, int], tuple[int, int]] = {}
 
     def text(self, node: Node) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -212,8 +213,13 @@ class DefCollector:
             d.loop = self._line_span(self._loops.spans[loop])
 
     def _line_span(self, span: tuple[int, int]) -> tuple[int, int]:
-        start = self.src.count(b"\n", 0, span[0]) + 1
-        return start, start + self.src.count(b"\n", span[0], span[1])
+        # Every binding in a block asks for the same span: count each block's lines once.
+        found = self._line_spans.get(span)
+        if found is None:
+            start = self.src.count(b"\n", 0, span[0]) + 1
+            found = start, start + self.src.count(b"\n", span[0], span[1])
+            self._line_spans[span] = found
+        return found
 
     def _scope_def(self, index: int, scope: ScopeInfo) -> None:
         node = scope.node

@@ -151,20 +151,26 @@ def _references(
             return RelationKind.INHERITS
         return RelationKind.REFERENCES
 
+    # The hot loop of extraction (every identifier of the file): node attributes are read
+    # once each (every read crosses into tree-sitter and allocates).
+    calls, inherits, refs = RelationKind.CALLS, RelationKind.INHERITS, RelationKind.REFERENCES
+    in_error, scope_at, append = col.in_error, col.scope_at, out.refs.append
     for node in caps.get("name", ()):
         start = node.start_byte
-        if start in skip or col.in_error(start):
+        if start in skip or in_error(start):
             continue
+        end = node.end_byte
         line, c = node.start_point
-        kind = kind_of(node)
-        out.refs.append(
+        key = (start, end)
+        kind = calls if key in callees else inherits if key in bases else refs
+        append(
             RefInfo(
-                _text(src, node),
+                src[start:end].decode("utf-8", "replace"),
                 kind,
                 line + 1,
                 c,
-                col.scope_at(start),
-                _class_of(col, node) if kind is RelationKind.INHERITS else -1,
+                scope_at(start),
+                _class_of(col, node) if kind is inherits else -1,
             )
         )
     for node in members:
