@@ -50,12 +50,13 @@ def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[st
         cypher.REMOVE_ENTITIES,
         cypher.REMOVE_STALE_ENTITIES,
         cypher.relation_type_counts(),
-        cypher.remove_stale_relations(list(RelationKind)),
-        cypher.remove_stale_relations([RelationKind.CALLS]),
-        cypher.ENTITY_FINGERPRINTS,
+        cypher.owned_relations(list(RelationKind)),
+        cypher.owned_relations([RelationKind.CALLS]),
+        cypher.DELETE_RELATIONS,
+        cypher.STORED_ENTITIES,
         cypher.UPDATE_ENTITIES,
         cypher.EXISTING_ENTITIES,
-        cypher.RELATION_FINGERPRINTS,
+        cypher.RELATIONS_FROM,
         cypher.SET_STATES,
         cypher.DELETE_STATES,
         cypher.GET_STATE,
@@ -103,23 +104,29 @@ def test_writes_splice_the_kind_and_take_rows() -> None:
         "UNWIND $rows AS row",
         "CREATE (n:Entity:Class)",
         "SET n = row",
+        "RETURN collect(elementId(n)) AS eids",
     ]
-    assert "MATCH (n:Entity {id: row.id})" in cypher.UPDATE_ENTITIES
+    # Entities already looked up in the transaction are found again by element id, not by key.
+    assert "MATCH (n) WHERE elementId(n) = row.eid" in cypher.UPDATE_ENTITIES
     assert params_of(cypher.UPDATE_ENTITIES) == {"rows"}
     q = cypher.create_relations(RelationKind.INHERITS)
+    assert "MATCH (a) WHERE elementId(a) = row.src" in q
+    assert "MATCH (b) WHERE elementId(b) = row.dst" in q
     assert "CREATE (a)-[r:INHERITS]->(b)" in q
     assert params_of(q) == {"rows"}
     q = cypher.update_relations(RelationKind.INHERITS)
-    assert "MATCH (a)-[r:INHERITS]->(b:Entity {id: row.dst})" in q
+    assert "MATCH (a)-[r:INHERITS]->(b)" in q
     assert "CREATE" not in q
     assert params_of(q) == {"rows"}
+    for lookup in (cypher.STORED_ENTITIES, cypher.EXISTING_ENTITIES):
+        assert "elementId(n)" in lookup and "USING INDEX SEEK n:Entity(id)" in lookup
 
 
 def test_relation_fingerprints_lock_their_sources_in_the_given_order() -> None:
-    q = cypher.RELATION_FINGERPRINTS
-    assert q.startswith("UNWIND $ids AS id\n")
+    q = cypher.RELATIONS_FROM
+    assert q.startswith("UNWIND $eids AS eid\n")
     assert "SET n:Entity" in q
-    assert params_of(q) == {"ids"}
+    assert params_of(q) == {"eids"}
 
 
 def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
@@ -133,16 +140,20 @@ def test_schema_is_idempotent_and_indexes_every_relation_owner() -> None:
         assert any(f"[r:{kind.value}]" in q for q in owners)
 
 
-def test_stale_relations_query_has_one_indexed_branch_per_type_asked() -> None:
-    q = cypher.remove_stale_relations(list(RelationKind))
+def test_owned_relations_query_has_one_indexed_branch_per_type_asked() -> None:
+    q = cypher.owned_relations(list(RelationKind))
     assert q.count("UNION ALL") == len(RelationKind) - 1
-    assert q.count("WHERE r.owner IN $scopes AND NOT r.id IN $keep") == len(RelationKind)
+    assert q.count("WHERE r.owner IN $scopes RETURN r") == len(RelationKind)
     assert "MATCH ()-[r:CO_CHANGES]->() USING INDEX SEEK r:CO_CHANGES(owner)" in q
-    assert params_of(q) == {"scopes", "keep"}
-    one = cypher.remove_stale_relations([RelationKind.CALLS, RelationKind.CALLS])
+    # Ends and type, from which the caller computes each relation's id: none is stored.
+    assert "[elementId(r), type(r), startNode(r).id, endNode(r).id]" in q
+    assert params_of(q) == {"scopes"}
+    one = cypher.owned_relations([RelationKind.CALLS, RelationKind.CALLS])
     assert "UNION" not in one and "[r:CALLS]" in one
     with pytest.raises(ValueError, match="at least one"):
-        cypher.remove_stale_relations([])
+        cypher.owned_relations([])
+    assert "WHERE elementId(r) = eid" in cypher.DELETE_RELATIONS
+    assert params_of(cypher.DELETE_RELATIONS) == {"eids"}
     counts = cypher.relation_type_counts()
     for kind in RelationKind:
         assert f"COUNT {{ ()-[:{kind.value}]->() }} AS {kind.value}" in counts
@@ -253,32 +264,36 @@ def scans(plan: Any) -> list[str]:
     return own + [s for child in plan.get("children", []) for s in scans(child)]
 
 
-def keyed_statements(ents: list[Entity], rels: list[Relation]) -> dict[str, tuple[str, Any]]:
-    """Each statement that looks rows up by key, with parameters of a realistic batch."""
+def keyed_statements(
+    ents: list[Entity], rels: list[Relation], element: dict[str, str], rel_elements: list[str]
+) -> dict[str, tuple[str, Any]]:
+    """Each statement that looks rows up by key (or by element id: ``element`` maps entity ids
+    to them, ``rel_elements`` are some relationships'), with parameters of a realistic batch."""
     ids = [e.id for e in ents[:50]]
     scopes = sorted({e.owner for e in ents[:50]})
-    rel_rows = [{"src": r.src, "dst": r.dst, "props": relation_props(r, r.id)} for r in rels[:50]]
+    rel_rows = [
+        {"src": element[r.src], "dst": element[r.dst], "props": relation_props(r, r.id)}
+        for r in rels[:50]
+    ]
     fresh = [
         Entity.make(EntityKind.FUNCTION, "plan", f"new.py::h{i}", name=f"h{i}") for i in range(50)
     ]
     return {
         "remove": (cypher.REMOVE_ENTITIES, {"ids": ids}),
         "stale entities": (cypher.REMOVE_STALE_ENTITIES, {"scopes": scopes, "keep": ids[:5]}),
-        "stale relations": (
-            cypher.remove_stale_relations(list(RelationKind)),
-            {"scopes": scopes, "keep": []},
-        ),
+        "owned relations": (cypher.owned_relations(list(RelationKind)), {"scopes": scopes}),
+        "delete relations": (cypher.DELETE_RELATIONS, {"eids": rel_elements}),
         "relation type counts": (cypher.relation_type_counts(), {}),
-        "entity fps": (cypher.ENTITY_FINGERPRINTS, {"ids": ids}),
+        "stored entities": (cypher.STORED_ENTITIES, {"ids": ids}),
         "existing": (cypher.EXISTING_ENTITIES, {"ids": ids}),
-        "relation fps": (cypher.RELATION_FINGERPRINTS, {"ids": ids}),
+        "relations from": (cypher.RELATIONS_FROM, {"eids": [element[i] for i in ids]}),
         "create entities": (
             cypher.create_entities(EntityKind.FUNCTION),
             {"rows": [entity_props(e) for e in fresh]},
         ),
         "update entities": (
             cypher.UPDATE_ENTITIES,
-            {"rows": [entity_props(e) for e in ents[:50]]},
+            {"rows": [{"eid": element[e.id], "props": entity_props(e)} for e in ents[:50]]},
         ),
         "create relations": (cypher.create_relations(RelationKind.CALLS), {"rows": rel_rows}),
         "update relations": (cypher.update_relations(RelationKind.CALLS), {"rows": rel_rows}),
@@ -326,7 +341,12 @@ async def test_keyed_statements_seek_on_a_grown_graph(neo4j_url: str) -> None:
             AsyncGraphDatabase.driver(neo4j_url, auth=None) as driver,
             driver.session() as session,
         ):
-            for name, (query, params) in keyed_statements(ents, rels).items():
+            found = await session.run("MATCH (n:Entity) RETURN n.id AS id, elementId(n) AS e")
+            element = {row["id"]: row["e"] async for row in found}
+            found = await session.run("MATCH ()-[r]->() RETURN elementId(r) AS e LIMIT 5")
+            rel_elements = [row["e"] async for row in found]
+            statements = keyed_statements(ents, rels, element, rel_elements)
+            for name, (query, params) in statements.items():
                 tx = await session.begin_transaction()
                 try:  # PROFILE runs the statement: roll its writes back
                     result = await tx.run(f"PROFILE {query}", params)

@@ -40,13 +40,18 @@ def test_entity_round_trips_through_storable_properties() -> None:
     assert entity_from_props(props) == e
 
 
-def test_relation_round_trips_and_fingerprint_tracks_content() -> None:
+def test_relation_round_trips_and_its_map_tracks_content() -> None:
     r = Relation(RelationKind.CALLS, "Function:a", "Function:b", 0.5, "code:x", "o", {"k": 1})
     props = relation_props(r, r.id)
     assert relation_from_props("CALLS", "Function:a", "Function:b", props) == r
-    same = relation_props(r, r.id)["fp"]
+    # The id, kind and ends are the relationship's own: none is stored as a property.
+    assert set(props) == {"owner", "confidence", "provenance", "attrs"}
+    # ``apply`` skips a relation whose stored map equals the new one: equal content, equal map.
+    assert relation_props(r, r.id) == props
     moved = Relation(RelationKind.CALLS, "Function:a", "Function:b", 0.75, "code:x", "o", {"k": 1})
-    assert same == props["fp"] != relation_props(moved, moved.id)["fp"]
+    assert relation_props(moved, moved.id) != props
+    bare = Relation(RelationKind.CALLS, "Function:a", "Function:b")
+    assert set(relation_props(bare, bare.id)) == {"owner", "confidence", "provenance"}
 
 
 def test_naive_and_open_validity_read_back_equal() -> None:

@@ -5,10 +5,12 @@ labels and relationship types (Cypher cannot parameterize those when writing), a
 from ``EntityKind``/``RelationKind`` members checked by ``label``/``rel_type``, never from input.
 
 Layout: ``(:Entity:<Kind> {id, kind, repo, key, name, owner, path, span, language, attrs,
-from_commit, from_time, to_commit, to_time, fp})``, ``-[:<KIND> {id, owner, confidence,
-provenance, attrs, from_commit, from_time, to_commit, to_time, fp}]->`` between entities, and
-``(:State {repo, key, value})``. ``fp`` is a fingerprint of the rest, so unchanged rows are
-skipped; ``attrs`` is canonical JSON.
+from_commit, from_time, to_commit, to_time})``, ``-[:<KIND> {owner, confidence, provenance,
+attrs, from_commit, from_time, to_commit, to_time}]->`` between entities, and
+``(:State {repo, key, value})``. Null properties are absent and ``attrs`` is canonical JSON, so
+a row is unchanged exactly when its stored map equals the new one. A relation's id is a hash of
+its type and ends, so it is computed from them rather than stored: every stored property is
+written once per relationship, and commit cost follows the property records.
 
     >>> create_entities(EntityKind.FUNCTION).splitlines()[1]
     'CREATE (n:Entity:Function)'
@@ -121,70 +123,82 @@ def relation_type_counts() -> str:
     return f"RETURN {counts}"
 
 
-def remove_stale_relations(kinds: Sequence[RelationKind]) -> str:
-    """Delete relations of ``kinds`` owned by ``$scopes`` whose id is not in ``$keep``; one
+def owned_relations(kinds: Sequence[RelationKind]) -> str:
+    """Relations of ``kinds`` owned by ``$scopes`` as ``[element id, type, src, dst]``; one
     indexed branch per relationship type. Every type a store may hold would make 16 branches
-    whose plan costs far more than running them, and a plan is made again for each new size
-    class of ``$keep``; asking only the types in use keeps that cheap."""
+    whose plan costs far more than running them; asking only the types in use keeps that
+    cheap. ``apply`` picks the stale ones (``DELETE_RELATIONS``): a first load owns nothing,
+    so it sends no list of the relations it keeps."""
     types = list(dict.fromkeys(map(rel_type, kinds)))
     if not types:
-        raise ValueError("remove_stale_relations needs at least one relation kind")
+        raise ValueError("owned_relations needs at least one relation kind")
     branches = "\n  UNION ALL\n".join(
-        f"  MATCH ()-[r:{t}]->() {_seek('r', t, 'owner')}\n"
-        "  WHERE r.owner IN $scopes AND NOT r.id IN $keep RETURN r"
+        f"  MATCH ()-[r:{t}]->() {_seek('r', t, 'owner')}\n  WHERE r.owner IN $scopes RETURN r"
         for t in types
     )
     return f"""CALL () {{
 {branches}
 }}
+RETURN collect([elementId(r), type(r), startNode(r).id, endNode(r).id]) AS owned"""
+
+
+DELETE_RELATIONS: Final = """UNWIND $eids AS eid
+MATCH ()-[r]->() WHERE elementId(r) = eid
 DELETE r
 RETURN count(r) AS removed"""
 
 
-# Fingerprints come back as one list of [id, fp] pairs: one record instead of one per row
-# spares the driver most of its per-record cost.
-ENTITY_FINGERPRINTS: Final = f"""MATCH (n:{ENTITY}) {_ID}
+# Lookups by key return each entity's element id too: the rest of the transaction finds the
+# entity by it (a direct record read) instead of seeking the id index again for every
+# relationship end. Element ids stay valid for the transaction: Neo4j reuses the id of a deleted
+# node only once every transaction open at the deletion has closed.
+# Stored maps come back as one list of [id, properties, element id]: one record instead of one
+# per row spares the driver most of its per-record cost.
+STORED_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_ID}
 WHERE n.id IN $ids
-RETURN collect([n.id, n.fp]) AS fps"""
+RETURN collect([n.id, properties(n), elementId(n)]) AS found"""
 
 EXISTING_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_ID}
 WHERE n.id IN $ids
-RETURN collect(n.id) AS ids"""
+RETURN collect([n.id, elementId(n)]) AS ids"""
 
 
 def create_entities(kind: EntityKind) -> str:
-    """Write ``$rows`` (property maps) of one kind that do not exist yet (``apply`` read their
-    fingerprints in the same transaction): no MERGE lookup, one label write."""
+    """Write ``$rows`` (property maps) of one kind that do not exist yet (``apply`` looked them
+    up in the same transaction): no MERGE lookup, one label write. Returns the new nodes'
+    element ids in row order."""
     return f"""UNWIND $rows AS row
 CREATE (n:{ENTITY}:{label(kind)})
-SET n = row"""
+SET n = row
+RETURN collect(elementId(n)) AS eids"""
 
 
-# Overwrites existing entities; ``SET n = row`` drops properties now null. The kind is part of
-# the id, so the label never changes.
-UPDATE_ENTITIES: Final = f"""UNWIND $rows AS row
-MATCH (n:{ENTITY} {{id: row.id}}) {_ID}
-SET n = row"""
+# Overwrites existing entities (``$rows``: {eid, props}); ``SET n = row.props`` drops properties
+# now null. The kind is part of the id, so the label never changes.
+UPDATE_ENTITIES: Final = """UNWIND $rows AS row
+MATCH (n) WHERE elementId(n) = row.eid
+SET n = row.props"""
 
 
-# Every relation leaving ``$ids``: a superset of the batch's, found from one end only. It
-# write-locks those entities first (re-adding a label they have changes nothing but takes the
-# lock), in id order: ``apply`` CREATEs the relations this read did not find, so two
-# transactions adding the same relation must not both read before either commits.
-RELATION_FINGERPRINTS: Final = f"""UNWIND $ids AS id
-MATCH (n:{ENTITY} {{id: id}}) {_ID}
+# Every relation leaving the entities ``$eids`` (element ids): a superset of the batch's, found
+# from one end only. It write-locks those entities first (re-adding a label they have changes
+# nothing but takes the lock), in the order given (``apply`` sorts by entity id): ``apply``
+# CREATEs the relations this read did not find, so two transactions adding the same relation
+# must not both read before either commits.
+RELATIONS_FROM: Final = f"""UNWIND $eids AS eid
+MATCH (n) WHERE elementId(n) = eid
 SET n:{ENTITY}
 WITH n
-MATCH (n)-[r]->()
-RETURN collect([r.id, r.fp]) AS fps"""
+MATCH (n)-[r]->(b)
+RETURN collect([n.id, type(r), b.id, properties(r)]) AS found"""
 
 
 def create_relations(kind: RelationKind) -> str:
-    """Write ``$rows`` ({src, dst, props}) of one kind that do not exist yet, between existing
-    entities: CREATE, because MERGE would search the endpoints' relationships first."""
+    """Write ``$rows`` ({src, dst, props}; the ends as element ids) of one kind that do not
+    exist yet: CREATE, because MERGE would search the endpoints' relationships first."""
     return f"""UNWIND $rows AS row
-MATCH (a:{ENTITY} {{id: row.src}}), (b:{ENTITY} {{id: row.dst}})
-{_seek("a", ENTITY, "id")} {_seek("b", ENTITY, "id")}
+MATCH (a) WHERE elementId(a) = row.src
+MATCH (b) WHERE elementId(b) = row.dst
 CREATE (a)-[r:{rel_type(kind)}]->(b)
 SET r = row.props"""
 
@@ -192,8 +206,9 @@ SET r = row.props"""
 def update_relations(kind: RelationKind) -> str:
     """Overwrite the properties of existing relations, ``$rows`` as for ``create_relations``."""
     return f"""UNWIND $rows AS row
-MATCH (a:{ENTITY} {{id: row.src}}) {_seek("a", ENTITY, "id")}
-MATCH (a)-[r:{rel_type(kind)}]->(b:{ENTITY} {{id: row.dst}})
+MATCH (a) WHERE elementId(a) = row.src
+MATCH (b) WHERE elementId(b) = row.dst
+MATCH (a)-[r:{rel_type(kind)}]->(b)
 SET r = row.props"""
 
 
@@ -329,12 +344,11 @@ def traverse(direction: Literal["out", "in"], kinds: Sequence[RelationKind], dep
 
 
 def relations_of_repo(any_kind: bool) -> str:
-    """Relations whose source entity is in ``$repo``, ordered by relation id."""
+    """Relations whose source entity is in ``$repo`` (the caller orders them by id)."""
     kinds = "" if any_kind else " AND type(r) IN $kinds"
     return f"""MATCH (a:{ENTITY})-[r]->(b:{ENTITY}) {_seek("a", ENTITY, "repo")}
 WHERE a.repo = $repo{kinds}
-RETURN type(r) AS kind, a.id AS src, b.id AS dst, properties(r) AS r
-ORDER BY r.id"""
+RETURN type(r) AS kind, a.id AS src, b.id AS dst, properties(r) AS r"""
 
 
 def entity_kind_counts(of_repo: bool) -> str:

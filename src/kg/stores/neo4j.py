@@ -72,7 +72,7 @@ class Neo4jGraphStore:
             connection_timeout=5.0,
             # Every result is read whole: one PULL instead of one per 1000 records.
             fetch_size=-1,
-            # Server notifications (e.g. "property fp does not exist yet" on an empty graph)
+            # Server notifications (e.g. "property owner does not exist yet" on an empty graph)
             # would be logged as warnings for every statement; they say nothing actionable.
             notifications_min_severity="OFF",
         )
@@ -278,7 +278,9 @@ class Neo4jGraphStore:
         rows = await self._read(
             cypher.relations_of_repo(any_kind=wanted is None), repo=repo, kinds=wanted
         )
-        return [relation_from_props(r["kind"], r["src"], r["dst"], r["r"]) for r in rows]
+        # Ordered by id, which is not stored (a hash of the type and the ends).
+        found = [relation_from_props(r["kind"], r["src"], r["dst"], r["r"]) for r in rows]
+        return [r for _, r in sorted(((r.id, r) for r in found), key=lambda pair: pair[0])]
 
     async def get_state(self, repo: str, key: str) -> str | None:
         rows = await self._read(cypher.GET_STATE, repo=repo, key=key)

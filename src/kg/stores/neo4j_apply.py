@@ -1,8 +1,8 @@
 """``GraphStore.apply`` for Neo4j: one managed write transaction, the same steps as SQLite.
 
 Order inside the transaction: deletions, stale entities then stale relations of the replace
-scopes, upserts of rows whose fingerprint changed (new or changed), batch relations with a
-missing endpoint dropped, then state. A relation whose content changed counts as replaced
+scopes, upserts of rows whose stored property map differs (new or changed), batch relations
+with a missing endpoint dropped, then state. A relation whose content changed counts as replaced
 (one removed, one added), exactly like the embedded store. The work function is re-run from
 scratch when the driver retries a transient failure, so it keeps no state between attempts.
 """
@@ -10,13 +10,13 @@ scratch when the driver retries a transient failure, so it keeps no state betwee
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
 
-from kg.model import Batch, EntityKind, GraphDelta, RelationKind
+from kg.model import Batch, EntityKind, GraphDelta, RelationKind, relation_id
 from kg.stores import cypher
 from kg.stores.delta import DeltaTally
 from kg.stores.neo4j_rows import Props, entity_props, relation_props
@@ -70,23 +70,29 @@ async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta
         await _remove(
             tx, tally, cypher.REMOVE_STALE_ENTITIES, scopes=scopes, keep=list(enc.entities)
         )
-        await _remove_stale_relations(tx, tally, scopes, list(enc.relations))
-    await _upsert_entities(tx, enc.entities, tally)
-    await _upsert_relations(tx, await _attached(tx, enc), tally)
+        await _remove_stale_relations(tx, tally, scopes, enc.relations.keys())
+    eids = await _upsert_entities(tx, enc.entities, tally)
+    await _upsert_relations(tx, await _attached(tx, enc, eids), eids, tally)
     await _apply_state(tx, batch.repo, batch.state)
     return tally.delta(batch.repo)
 
 
 async def _remove_stale_relations(
-    tx: AsyncManagedTransaction, tally: DeltaTally, scopes: list[str], keep: list[str]
+    tx: AsyncManagedTransaction, tally: DeltaTally, scopes: list[str], keep: Set[str]
 ) -> None:
     counts, _ = await _records(tx, cypher.relation_type_counts())
     in_use = [kind for kind in RelationKind if counts[0][cypher.rel_type(kind)]]
-    if in_use:
-        rows, _ = await _records(
-            tx, cypher.remove_stale_relations(in_use), scopes=scopes, keep=keep
-        )
-        tally.relations_removed += sum(int(r["removed"]) for r in rows)
+    if not in_use:
+        return
+    rows, _ = await _records(tx, cypher.owned_relations(in_use), scopes=scopes)
+    stale = [
+        eid
+        for eid, kind, src, dst in rows[0]["owned"]
+        if relation_id(RelationKind(kind), src, dst) not in keep
+    ]
+    for chunk in _chunks(stale):
+        rows, _ = await _records(tx, cypher.DELETE_RELATIONS, eids=chunk)
+        tally.relations_removed += int(rows[0]["removed"])
 
 
 async def _remove(
@@ -99,73 +105,75 @@ async def _remove(
     tally.relations_removed += rels
 
 
-async def _fingerprints(
-    tx: AsyncManagedTransaction, query: str, key: str, rows: list[Any]
-) -> dict[str, str]:
-    stored: dict[str, str] = {}
-    for chunk in _chunks(rows):
-        found, _ = await _records(tx, query, **{key: chunk})
-        stored.update((rid, fp) for row in found for rid, fp in row["fps"])
-    return stored
-
-
 async def _upsert_entities(
     tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: DeltaTally
-) -> None:
-    stored = await _fingerprints(tx, cypher.ENTITY_FINGERPRINTS, "ids", list(entities))
+) -> dict[str, str]:
+    """Write new and changed entities; the element id of every batch entity, by id."""
+    stored: dict[str, Props] = {}
+    eids: dict[str, str] = {}
+    for chunk in _chunks(list(entities)):
+        found, _ = await _records(tx, cypher.STORED_ENTITIES, ids=chunk)
+        for eid, props, element in found[0]["found"]:
+            stored[eid] = props
+            eids[eid] = element
     new: dict[EntityKind, list[Props]] = defaultdict(list)
     changed: list[Props] = []
     for eid, props in entities.items():
-        fp = stored.get(eid)
-        if fp == props["fp"]:
+        old = stored.get(eid)
+        if old == props:
             continue
-        (tally.added if fp is None else tally.updated).append(eid)
+        (tally.added if old is None else tally.updated).append(eid)
         tally.touch(props["kind"], props.get("path"))
-        if fp is None:
+        if old is None:
             new[EntityKind(props["kind"])].append(props)
         else:
-            changed.append(props)
+            changed.append({"eid": eids[eid], "props": props})
     for kind in sorted(new):
         for chunk in _chunks(new[kind]):
-            await _records(tx, cypher.create_entities(kind), rows=chunk)
+            rows, _ = await _records(tx, cypher.create_entities(kind), rows=chunk)
+            eids.update(zip((p["id"] for p in chunk), rows[0]["eids"], strict=True))
     for chunk in _chunks(changed):
         await _records(tx, cypher.UPDATE_ENTITIES, rows=chunk)
+    return eids
 
 
 async def _attached(
-    tx: AsyncManagedTransaction, enc: Encoded
+    tx: AsyncManagedTransaction, enc: Encoded, eids: dict[str, str]
 ) -> dict[str, tuple[RelationKind, str, str, Props]]:
-    """The batch relations whose two endpoints exist once the batch's entities are written."""
+    """The batch relations whose two endpoints exist once the batch's entities are written;
+    adds the element ids of the endpoints outside the batch to ``eids``."""
     ends = {e for (_, src, dst, _) in enc.relations.values() for e in (src, dst)}
     outside = sorted(ends - enc.entities.keys())
-    existing: set[str] = set()
     for chunk in _chunks(outside):
         rows, _ = await _records(tx, cypher.EXISTING_ENTITIES, ids=chunk)
-        existing.update(eid for row in rows for eid in row["ids"])
-    missing = set(outside) - existing
-    return {
-        rid: rel
-        for rid, rel in enc.relations.items()
-        if rel[1] not in missing and rel[2] not in missing
-    }
+        eids.update((eid, element) for eid, element in rows[0]["ids"])
+    return {rid: rel for rid, rel in enc.relations.items() if rel[1] in eids and rel[2] in eids}
 
 
 async def _upsert_relations(
     tx: AsyncManagedTransaction,
     relations: Mapping[str, tuple[RelationKind, str, str, Props]],
+    eids: Mapping[str, str],
     tally: DeltaTally,
 ) -> None:
     sources = sorted({src for (_, src, _, _) in relations.values()})
-    stored = await _fingerprints(tx, cypher.RELATION_FINGERPRINTS, "ids", sources)
+    stored: dict[str, Props] = {}
+    for chunk in _chunks([eids[s] for s in sources]):
+        found, _ = await _records(tx, cypher.RELATIONS_FROM, eids=chunk)
+        stored.update(
+            (relation_id(RelationKind(kind), src, dst), props)
+            for src, kind, dst, props in found[0]["found"]
+        )
     new: dict[RelationKind, list[Props]] = defaultdict(list)
     changed: dict[RelationKind, list[Props]] = defaultdict(list)
     for rid, (kind, src, dst, props) in relations.items():
-        fp = stored.get(rid)
-        if fp == props["fp"]:
+        old = stored.get(rid)
+        if old == props:
             continue
         tally.relations_added += 1
-        tally.relations_removed += fp is not None
-        (new if fp is None else changed)[kind].append({"src": src, "dst": dst, "props": props})
+        tally.relations_removed += old is not None
+        row = {"src": eids[src], "dst": eids[dst], "props": props}
+        (new if old is None else changed)[kind].append(row)
     for kind in sorted(new):
         for chunk in _chunks(new[kind]):
             await _records(tx, cypher.create_relations(kind), rows=chunk)

@@ -3,8 +3,9 @@
 Neo4j properties hold only scalars and homogeneous lists, and a null property does not exist,
 so ``attrs`` (a mapping) travels as canonical JSON and times as ISO-8601 strings. Encoding
 validates first: a bad entity or relation raises ``InvalidInput`` naming it before any
-transaction starts. Every map carries ``fp``, a fingerprint of its content, so ``apply`` can
-skip rows that did not change::
+transaction starts. A map is canonical (no nulls, canonical JSON), so ``apply`` skips a row
+whose stored properties equal it; nothing else (no fingerprint, no relation id: that is a hash
+of the type and the ends) is stored::
 
     >>> props = entity_props(Entity.make(EntityKind.FILE, "r", "a.py", name="a.py"))
     >>> entity_from_props(props).key
@@ -13,7 +14,6 @@ skip rows that did not change::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -29,20 +29,23 @@ _ENCODER = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(",", ":
 
 
 def _seal(props: Props, what: str) -> Props:
-    """Check that Bolt can carry every text, then add the fingerprint."""
-    for k, v in props.items():
-        if isinstance(v, str):
-            try:
-                v.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise InvalidInput(
-                    f"{what}: {k} {v!r:.80} is not valid Unicode text ({exc.reason}); "
-                    "decode source bytes with errors='replace' in the extractor"
-                ) from exc
-    # Absent and null are the same to Neo4j: send neither (less to pack, nothing to skip).
+    """Drop nulls (absent and null are the same to Neo4j: less to pack, and the map equals what
+    the store reads back) after checking that Bolt can carry every text."""
     props = {k: v for k, v in props.items() if v is not None}
-    text = _ENCODER.encode(props)  # ASCII-escaped, so any str hashes
-    props["fp"] = hashlib.blake2b(text.encode("ascii"), digest_size=10).hexdigest()
+    texts = [v for v in props.values() if isinstance(v, str)]
+    try:
+        "".join(texts).encode("utf-8")  # one pass: only lone surrogates fail
+    except UnicodeEncodeError:
+        for k, v in props.items():
+            if isinstance(v, str):
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise InvalidInput(
+                        f"{what}: {k} {v!r:.80} is not valid Unicode text ({exc.reason}); "
+                        "decode source bytes with errors='replace' in the extractor"
+                    ) from exc
+        raise
     return props
 
 
@@ -87,7 +90,7 @@ def _validity(v: Validity) -> Props:
 
 
 def entity_props(e: Entity) -> Props:
-    """The property map (``fp`` included) of an entity; InvalidInput names a bad one."""
+    """The property map of an entity; InvalidInput names a bad one."""
     if not isinstance(e.kind, EntityKind):
         raise InvalidInput(f"entity {e.id}: unknown kind {e.kind!r}")
     span = e.span
@@ -110,9 +113,10 @@ def entity_props(e: Entity) -> Props:
 
 
 def relation_props(r: Relation, rid: str) -> Props:
-    """The property map (``fp`` included) of a relation whose id is ``rid``.
+    """The property map of a relation whose id is ``rid`` (named in errors).
 
-    Endpoints and kind are the relationship's own ends and type, so they are not properties.
+    Endpoints and kind are the relationship's own ends and type, and the id is derived from
+    them, so none of these is a property.
     """
     if not isinstance(r.kind, RelationKind):
         raise InvalidInput(f"relation {rid}: unknown kind {r.kind!r}")
@@ -123,14 +127,12 @@ def relation_props(r: Relation, rid: str) -> Props:
             "clamp or drop the edge in the extractor"
         )
     props: Props = {
-        "id": rid,
         "owner": r.owner,
         "confidence": float(c),
         "provenance": r.provenance,
         "attrs": _attrs_json(r.attrs, f"relation {rid}"),
         **_validity(r.valid),
     }
-    # The endpoints are part of the fingerprint through the id (a hash of kind, src, dst).
     return _seal(props, f"relation {rid}")
 
 
