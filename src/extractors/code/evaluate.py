@@ -116,6 +116,17 @@ class Evaluator:
             self._eval_memo[key] = (expr, nodes)
         return nodes
 
+    def apply(self, nodes: list[Node], op: Attr | Call | Index, ctx: Ctx) -> list[Node]:
+        """The last operation of an expression applied to what its prefix evaluated to: the
+        same as ``eval`` of the whole, for a caller that needs the prefix's nodes too."""
+        if not nodes:
+            return nodes
+        self._depth += 1
+        try:
+            return uniq([r for n in nodes for r in self._op(n, op, ctx)])
+        finally:
+            self._depth -= 1
+
     def _op(self, node: Node, op: Attr | Call | Index, ctx: Ctx) -> list[Node]:
         if isinstance(op, Attr):
             return self.member(node, op.name)

@@ -71,12 +71,13 @@ class EdgeBuilder:
         if expr.head == "unknown" and not expr.ops:
             return
         ctx = Ctx(self.path, ref.scope, ref.line)
-        nodes = self.ev.eval(expr, ctx)
+        prefix = _Prefix(self.ev, expr, ctx) if expr.ops else None
+        nodes = prefix.then_last() if prefix is not None else self.ev.eval(expr, ctx)
         targets: list[tuple[str, str]] = []
         for node in nodes:
             targets += self._entities(node, 0)
         if targets:
-            how = self._how(expr, ctx, targets)
+            how = self._how(expr, ctx, targets, prefix)
             for dst, _ in targets:
                 self._add(ref.kind, ref.src, dst, how)
             return
@@ -88,7 +89,7 @@ class EdgeBuilder:
         if external:
             self._add(ref.kind, ref.src, self._external(external), EXTERNAL)
         elif ref.kind in (RelationKind.CALLS, RelationKind.INHERITS) and not nodes:
-            self._name_match(ref, expr, ctx)
+            self._name_match(ref, expr, prefix)
 
     def _entities(self, node: Node, depth: int) -> list[tuple[str, str]]:
         """(entity id, path) pairs a resolved node stands for; locals follow their aliases."""
@@ -114,8 +115,10 @@ class EdgeBuilder:
             return [(tables[p].module_id, p) for p in self.ev.index.by_module.get(node.name, ())]
         return []
 
-    def _how(self, expr: Expr, ctx: Ctx, targets: list[tuple[str, str]]) -> tuple[str, float]:
-        if is_member_access(self.ev, expr, ctx):
+    def _how(
+        self, expr: Expr, ctx: Ctx, targets: list[tuple[str, str]], prefix: _Prefix | None
+    ) -> tuple[str, float]:
+        if prefix is not None and isinstance(expr.ops[-1], Attr) and prefix.is_member_access():
             return MEMBER
         if any(path != self.path for _, path in targets):
             return IMPORT
@@ -134,11 +137,11 @@ class EdgeBuilder:
                         return external_module(value.b, found[0].name)
         return ""
 
-    def _name_match(self, ref: Reference, expr: Expr, ctx: Ctx) -> None:
+    def _name_match(self, ref: Reference, expr: Expr, prefix: _Prefix | None) -> None:
         last = expr.last_name
         if not last or (not expr.ops and expr.name in self.ev.profile.builtins):
             return
-        if expr.ops and has_known_value(self.ev, expr, ctx):
+        if prefix is not None and prefix.has_known_value():
             return
         found = [(p, d) for p, d in self.ev.index.by_name(last)]
         if not found or len(found) > _MAX_CANDIDATES:
@@ -188,23 +191,34 @@ def external_module(b: ImportBinding, resolved: str) -> str:
     return resolved
 
 
-def is_member_access(ev: Evaluator, expr: Expr, ctx: Ctx) -> bool:
-    """Whether the last step of ``expr`` looks a member up on an instance or a class."""
-    if not expr.ops or not isinstance(expr.ops[-1], Attr):
+class _Prefix:
+    """An expression without its last operation (``a.b`` of ``a.b.c()``), evaluated once:
+    the whole expression's value follows from it, and so do the questions asked of what the
+    last operation applies to."""
+
+    def __init__(self, ev: Evaluator, expr: Expr, ctx: Ctx) -> None:
+        self.ev, self.expr, self.ctx = ev, expr, ctx
+        self.nodes = ev.eval(Expr(expr.head, expr.name, expr.level, expr.items, expr.ops[:-1]), ctx)
+        self._objects: list[Node] | None = None
+
+    def then_last(self) -> list[Node]:
+        """What ``ev.eval`` of the whole expression gives."""
+        return self.ev.apply(self.nodes, self.expr.ops[-1], self.ctx)
+
+    def objects(self) -> list[Node]:
+        if self._objects is None:
+            self._objects = [o for n in self.nodes for o in self.ev.objects(n)]
+        return self._objects
+
+    def is_member_access(self) -> bool:
+        """Whether the last step looks a member up on an instance or a class."""
+        for obj in self.objects():
+            if isinstance(obj, InstNode | SuperNode):
+                return True
+            if isinstance(obj, DefNode) and obj.d.kind == "class":
+                return True
         return False
-    for obj in _prefix_objects(ev, expr, ctx):
-        if isinstance(obj, InstNode | SuperNode):
-            return True
-        if isinstance(obj, DefNode) and obj.d.kind == "class":
-            return True
-    return False
 
-
-def has_known_value(ev: Evaluator, expr: Expr, ctx: Ctx) -> bool:
-    """Whether what a member is looked up on is known (then a miss is no name-match)."""
-    return any(not isinstance(o, ArgNode) for o in _prefix_objects(ev, expr, ctx))
-
-
-def _prefix_objects(ev: Evaluator, expr: Expr, ctx: Ctx) -> list[Node]:
-    prefix = Expr(expr.head, expr.name, expr.level, expr.items, expr.ops[:-1])
-    return [o for n in ev.eval(prefix, ctx) for o in ev.objects(n)]
+    def has_known_value(self) -> bool:
+        """Whether what a member is looked up on is known (then a miss is no name-match)."""
+        return any(not isinstance(o, ArgNode) for o in self.objects())
