@@ -236,6 +236,9 @@ class Evaluator:
     def _in_scope(
         self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool
     ) -> list[Node]:
+        cands = ti.names.get((scope, name), ())
+        if not cands and scope not in ti.wildcards:
+            return []  # most lookups: a scope on the way out that does not bind the name
         # Unordered lookups without bound arguments or wildcards (a function body reading an
         # outer scope: most of them) depend on the file, scope and name alone.
         memo_key = None
@@ -245,7 +248,7 @@ class Evaluator:
             if known is not None:
                 return known
         items: list[tuple[Candidate, list[Node]]] = []
-        for c in ti.names.get((scope, name), ()):
+        for c in cands:
             if c.definition is not None and c.definition.kind not in self.profile.hidden_kinds:
                 items.append((c, [self._def_node(ctx, c.definition)]))
             elif c.binding is not None:
