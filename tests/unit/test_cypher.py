@@ -56,7 +56,8 @@ def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[st
         cypher.STORED_ENTITIES,
         cypher.UPDATE_ENTITIES,
         cypher.EXISTING_ENTITIES,
-        cypher.RELATIONS_FROM,
+        cypher.relations_from(list(RelationKind)),
+        cypher.relations_from([RelationKind.CALLS]),
         cypher.SET_STATES,
         cypher.DELETE_STATES,
         cypher.GET_STATE,
@@ -122,8 +123,11 @@ def test_writes_splice_the_kind_and_take_rows() -> None:
         assert "elementId(n)" in lookup and "USING INDEX SEEK n:Entity(id)" in lookup
 
 
-def test_relation_fingerprints_lock_their_sources_in_the_given_order() -> None:
-    q = cypher.RELATIONS_FROM
+def test_relations_from_lock_their_sources_in_the_given_order_and_read_asked_types() -> None:
+    q = cypher.relations_from([RelationKind.IMPORTS, RelationKind.CALLS, RelationKind.CALLS])
+    assert "MATCH (n)-[r:IMPORTS|CALLS]->(b)" in q
+    with pytest.raises(ValueError, match="at least one"):
+        cypher.relations_from([])
     assert q.startswith("UNWIND $eids AS eid\n")
     assert "SET n:Entity" in q
     assert params_of(q) == {"eids"}
@@ -286,7 +290,10 @@ def keyed_statements(
         "relation type counts": (cypher.relation_type_counts(), {}),
         "stored entities": (cypher.STORED_ENTITIES, {"ids": ids}),
         "existing": (cypher.EXISTING_ENTITIES, {"ids": ids}),
-        "relations from": (cypher.RELATIONS_FROM, {"eids": [element[i] for i in ids]}),
+        "relations from": (
+            cypher.relations_from([RelationKind.CALLS]),
+            {"eids": [element[i] for i in ids]},
+        ),
         "create entities": (
             cypher.create_entities(EntityKind.FUNCTION),
             {"rows": [entity_props(e) for e in fresh]},

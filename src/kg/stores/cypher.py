@@ -180,16 +180,21 @@ MATCH (n) WHERE elementId(n) = row.eid
 SET n = row.props"""
 
 
-# Every relation leaving the entities ``$eids`` (element ids): a superset of the batch's, found
-# from one end only. It write-locks those entities first (re-adding a label they have changes
-# nothing but takes the lock), in the order given (``apply`` sorts by entity id): ``apply``
-# CREATEs the relations this read did not find, so two transactions adding the same relation
-# must not both read before either commits.
-RELATIONS_FROM: Final = f"""UNWIND $eids AS eid
+def relations_from(kinds: Sequence[RelationKind]) -> str:
+    """Every relation of ``kinds`` leaving the entities ``$eids`` (element ids) as ``[src, type,
+    dst, properties]``: a superset of the batch's, found from one end only. It write-locks those
+    entities first (re-adding a label they have changes nothing but takes the lock), in the
+    order given (``apply`` sorts by entity id): ``apply`` CREATEs the relations this read did not
+    find, so two transactions adding the same relation must not both read before either
+    commits. Only the batch's types: a file's CONTAINS need not be read to add its IMPORTS."""
+    types = "|".join(dict.fromkeys(map(rel_type, kinds)))
+    if not types:
+        raise ValueError("relations_from needs at least one relation kind")
+    return f"""UNWIND $eids AS eid
 MATCH (n) WHERE elementId(n) = eid
 SET n:{ENTITY}
 WITH n
-MATCH (n)-[r]->(b)
+MATCH (n)-[r:{types}]->(b)
 RETURN collect([n.id, type(r), b.id, properties(r)]) AS found"""
 
 

@@ -157,9 +157,12 @@ async def _upsert_relations(
     tally: DeltaTally,
 ) -> None:
     sources = sorted({src for (_, src, _, _) in relations.values()})
+    if not sources:
+        return
+    query = cypher.relations_from(sorted({kind for (kind, _, _, _) in relations.values()}))
     stored: dict[str, Props] = {}
     for chunk in _chunks([eids[s] for s in sources]):
-        found, _ = await _records(tx, cypher.RELATIONS_FROM, eids=chunk)
+        found, _ = await _records(tx, query, eids=chunk)
         stored.update(
             (relation_id(RelationKind(kind), src, dst), props)
             for src, kind, dst, props in found[0]["found"]
