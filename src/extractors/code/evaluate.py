@@ -188,6 +188,14 @@ class Evaluator:
                 if found and not all(_rebinds(n) for n in found):
                     return uniq(seen + found) if seen else found
                 seen += found
+            else:  # a class body's names are members, but its type parameters are in scope
+                found = [
+                    DefNode(ctx.path, c.definition)
+                    for c in ti.names.get((scope, name), ())
+                    if c.definition is not None and c.definition.kind == "type_parameter"
+                ]
+                if found:
+                    return uniq(seen + found) if seen else found
             if not scope:
                 outside = self._outside(ctx, ti, name)
                 return uniq(seen + outside) if seen else outside

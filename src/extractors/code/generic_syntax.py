@@ -6,7 +6,8 @@ definitions.scm
     ``@definition.<kind>`` (class, interface, struct, enum, trait, union, record, object,
     namespace, module, impl, function, method, constructor, lambda) with ``@name``, ``@body``,
     ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
-    ``impl`` belongs to), ``@returns`` (return type); ``@local``/``@field``/``@param`` with
+    ``impl`` belongs to), ``@returns`` (return type); ``@typeparam`` (``@name``: a type
+    parameter, seen from its generic's members); ``@local``/``@field``/``@param`` with
     ``@name``, ``@type``, ``@value``; ``@assign`` (``@target``, ``@value``); ``@return``
     (``@value``); ``@default`` (``@value``, JavaScript ``export default``); ``@package``
     (``@name``: the package or namespace the file declares).
@@ -319,7 +320,9 @@ class Collector:
         scope = self.scope_at(name.start_byte)
         while "hoist" in caps and self.out.scopes[scope].kind == "block":
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
-        if kind == "param":
+        if kind == "typeparam":
+            self._bind(self.w.name(name), "type_parameter", name, scope, [])
+        elif kind == "param":
             self._param(name, scope, values)
         elif kind == "self":
             self._param(name, scope, [RECEIVER])
@@ -571,7 +574,9 @@ def _is_condition(branch: Node, child: Node) -> bool:
 
 
 _RICH = frozenset({"name", "alias", "wildcard", "default", "namespace"})
-_BINDINGS = frozenset({"local", "field", "param", "self", "assign", "return", "default", "package"})
+_BINDINGS = frozenset(
+    {"local", "field", "param", "typeparam", "self", "assign", "return", "default", "package"}
+)
 
 
 def _first(caps: Captures, name: str) -> Node | None:

@@ -54,4 +54,4 @@
 (while_statement body: (block) @definition.block)
 
 ; A type parameter (``class Box<T>``, ``<T> T first()``) names a type inside its declaration.
-(type_parameters (type_parameter (type_identifier) @name) @local)
+(type_parameters (type_parameter (type_identifier) @name) @typeparam)

@@ -1,9 +1,10 @@
 ; Definitions of TypeScript: JavaScript's plus interfaces, enums, abstract classes,
 ; namespaces, signatures and typed parameters.
 
-[(class_declaration name: (_) @name body: (class_body) @body)
- (abstract_class_declaration name: (_) @name body: (class_body) @body)
- (class name: (_) @name body: (class_body) @body)] @definition.class
+; A generic declaration's scope starts at its type parameters (``class Box<T> extends B<T>``).
+[(class_declaration name: (_) @name type_parameters: (_)? @params body: (class_body) @body)
+ (abstract_class_declaration name: (_) @name type_parameters: (_)? @params body: (class_body) @body)
+ (class name: (_) @name type_parameters: (_)? @params body: (class_body) @body)] @definition.class
 
 [(class_declaration (class_heritage (extends_clause value: (_) @base)))
  (abstract_class_declaration (class_heritage (extends_clause value: (_) @base)))
@@ -14,8 +15,9 @@
 
 (interface_declaration
   name: (_) @name
-  (extends_type_clause (_) @base)?
+  type_parameters: (_)? @params
   body: (_) @body) @definition.interface
+(interface_declaration (extends_type_clause (_) @base)) @heritage
 
 (enum_declaration name: (_) @name body: (_) @body) @definition.enum
 (internal_module name: (_) @name body: (_) @body) @definition.namespace
@@ -24,6 +26,7 @@
 
 (function_declaration
   name: (identifier) @name
+  type_parameters: (_)? @params
   parameters: (formal_parameters) @params
   return_type: (type_annotation (_) @returns)?
   body: (statement_block) @body) @definition.function
@@ -35,6 +38,7 @@
 
 (method_definition
   name: (_) @name
+  type_parameters: (_)? @params
   parameters: (formal_parameters) @params
   return_type: (type_annotation (_) @returns)?
   body: (statement_block) @body) @definition.method
@@ -139,3 +143,6 @@
 (yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
 (arrow_function body: (parenthesized_expression
   (object (pair key: (property_identifier) @name value: (_) @value) @field)))
+
+; A type parameter names a type inside its generic declaration.
+(type_parameters (type_parameter name: (type_identifier) @name) @typeparam)
