@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+from kg import bulk, parallel
 from kg.pipeline import FileChange
 from kg.runtime import Runtime, open_runtime
 from kg.settings import Settings
@@ -193,9 +194,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--edits", type=int, default=20, help="timed edits per edit benchmark (0: skip them)"
     )
+    forks = parser.add_mutually_exclusive_group()
+    forks.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="extract and resolve in one process (to compare with the forked second worker)",
+    )
+    forks.add_argument(
+        "--fork",
+        action="store_true",
+        help="fork the second worker even when the load average says no core is spare",
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
+    if args.no_fork:
+        bulk.FORK_EXTRACT_BYTES = bulk.FORK_RESOLVE_REFERENCES = 1 << 62
+    if args.fork:
+        parallel.spare_cpu = lambda: True
     with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
         work = Path(tmp)
         if args.repo:
@@ -213,6 +229,8 @@ async def run(args: argparse.Namespace) -> None:
         size = sum(p.stat().st_size for p in repo.rglob("*.py"))
         print(f"corpus: {repo} ({n_py} .py files, {size / 1e6:.1f} MB)")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        workers = "never" if args.no_fork else "always" if args.fork else "when a core is spare"
+        print(f"second (forked) worker: {workers}; a core spare now: {parallel.spare_cpu()}")
         await bench_graph_only(repo, work, args.edits)
         if not args.skip_embeddings:
             await bench_with_embeddings(repo, work)

@@ -74,6 +74,18 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and hasattr(os, "waitpid")
 
 
+def spare_cpu() -> bool:
+    """Whether a core is free for a second worker: the last minute's load (this process
+    included) leaves at least half a core. On a busy machine a fork only adds its overhead
+    (about an eighth more CPU in all): the scheduler shares CPU between sessions, not
+    processes, so a second process of ours gets no more of it."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return False
+    return load <= (os.cpu_count() or 1) - 0.5
+
+
 def split_fork(
     jobs: Sequence[T],
     work: Callable[[Sequence[T]], list[R]],
@@ -89,12 +101,13 @@ def split_fork(
     ``work`` must be pure computation over what the process already holds (no stores, no event
     loop, no callbacks into the caller) returning one result per job; the child sends each as
     ``encode(result)`` (plain picklable data) and the parent rebuilds it with ``decode``.
-    Below ``min_weight`` of total work, or where fork is unavailable, all runs in process.
+    Below ``min_weight`` of total work, where fork is unavailable or while no core is spare
+    (:func:`spare_cpu`), all runs in process.
     ``child_share`` of the weight goes to the child (less than half when decoding is dear).
     """
     weights = [weight(j) for j in jobs]
     total = sum(weights)
-    if len(jobs) < 2 or total < min_weight or not can_fork():
+    if len(jobs) < 2 or total < min_weight or not can_fork() or not spare_cpu():
         return work(jobs)
     cut, acc, goal = 0, 0, total * (1.0 - child_share)
     while cut < len(jobs) - 1 and acc + weights[cut] <= goal:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import kg.bulk as bulk
+import kg.parallel as parallel
 from kg.model import RelationKind
 from kg.pipeline import FileChange
 from kg.runtime import Runtime, open_runtime
@@ -48,6 +49,7 @@ async def index(tmp: Path, root: Path, name: str) -> tuple[object, ...]:
 def fork_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "FORK_EXTRACT_BYTES", 1)
     monkeypatch.setattr(bulk, "FORK_RESOLVE_REFERENCES", 1)
+    monkeypatch.setattr(parallel, "spare_cpu", lambda: True)  # whatever the machine's load
 
 
 async def test_a_forked_index_equals_an_in_process_one(

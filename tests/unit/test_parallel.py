@@ -13,6 +13,7 @@ import pytest
 
 from extractors.base import SourceFile
 from extractors.code.python import PythonExtractor
+from kg import parallel
 from kg.model import Entity, EntityKind, Relation, RelationKind, Span, Validity
 from kg.parallel import can_fork, gc_paused, split_fork
 from kg.wire import (
@@ -25,6 +26,12 @@ from kg.wire import (
 )
 
 SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+@pytest.fixture(autouse=True)
+def spare_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork whatever the machine's load (a shared test machine may be busy)."""
+    monkeypatch.setattr(parallel, "spare_cpu", lambda: True)
 
 
 def squares(part: Sequence[int]) -> list[tuple[int, int, int]]:
@@ -152,3 +159,16 @@ def test_extract_rows_round_trip_on_real_code(rel: str) -> None:
         extract.language,
         extract.errors,
     )
+
+
+def test_a_busy_machine_runs_everything_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    cores = os.cpu_count() or 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 2.0, 0.0, 0.0))
+    assert not parallel.spare_cpu()
+    out = split_fork(
+        list(range(100)), squares, weight=lambda n: 1, min_weight=10, encode=as_row, decode=as_row
+    )
+    assert {pid for _, _, pid in out} == {os.getpid()}
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 1.0, 0.0, 0.0))
+    assert parallel.spare_cpu()
