@@ -48,7 +48,7 @@ def every_statement(filters: list[cypher.EntityFilter] | None = None) -> list[st
         cypher.SCHEMA_NAMES,
         cypher.DELETE_EVERYTHING,
         cypher.REMOVE_ENTITIES,
-        cypher.REMOVE_STALE_ENTITIES,
+        cypher.OWNED_ENTITIES,
         cypher.relation_type_counts(),
         cypher.owned_relations(list(RelationKind)),
         cypher.owned_relations([RelationKind.CALLS]),
@@ -284,7 +284,7 @@ def keyed_statements(
     ]
     return {
         "remove": (cypher.REMOVE_ENTITIES, {"ids": ids}),
-        "stale entities": (cypher.REMOVE_STALE_ENTITIES, {"scopes": scopes, "keep": ids[:5]}),
+        "owned entities": (cypher.OWNED_ENTITIES, {"scopes": scopes}),
         "owned relations": (cypher.owned_relations(list(RelationKind)), {"scopes": scopes}),
         "delete relations": (cypher.DELETE_RELATIONS, {"eids": rel_elements}),
         "relation type counts": (cypher.relation_type_counts(), {}),

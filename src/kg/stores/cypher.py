@@ -107,11 +107,11 @@ WITH n, n.id AS id, n.kind AS kind, n.path AS path
 DETACH DELETE n
 RETURN id, kind, path"""
 
-REMOVE_STALE_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_seek("n", ENTITY, "owner")}
-WHERE n.owner IN $scopes AND NOT n.id IN $keep
-WITH n, n.id AS id, n.kind AS kind, n.path AS path
-DETACH DELETE n
-RETURN id, kind, path"""
+# The ids of the entities ``$scopes`` own; ``apply`` removes those its batch no longer has
+# (``REMOVE_ENTITIES``): a first load owns nothing and sends no list of what it keeps.
+OWNED_ENTITIES: Final = f"""MATCH (n:{ENTITY}) {_seek("n", ENTITY, "owner")}
+WHERE n.owner IN $scopes
+RETURN collect(n.id) AS ids"""
 
 
 def relation_type_counts() -> str:

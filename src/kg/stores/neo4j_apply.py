@@ -67,9 +67,10 @@ async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta
         await _remove(tx, tally, cypher.REMOVE_ENTITIES, ids=chunk)
     if batch.replace_scopes:
         scopes = sorted(batch.replace_scopes)
-        await _remove(
-            tx, tally, cypher.REMOVE_STALE_ENTITIES, scopes=scopes, keep=list(enc.entities)
-        )
+        owned, _ = await _records(tx, cypher.OWNED_ENTITIES, scopes=scopes)
+        stale = [eid for eid in owned[0]["ids"] if eid not in enc.entities]
+        for chunk in _chunks(stale):
+            await _remove(tx, tally, cypher.REMOVE_ENTITIES, ids=chunk)
         await _remove_stale_relations(tx, tally, scopes, enc.relations.keys())
     eids = await _upsert_entities(tx, enc.entities, tally)
     await _upsert_relations(tx, await _attached(tx, enc, eids), eids, tally)
