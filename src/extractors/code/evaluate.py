@@ -78,7 +78,6 @@ class Evaluator:
         self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
         self._module_memo: dict[tuple[str, int, str], str | None] = {}
         self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
-        self.closure_memo: dict[tuple[str, int], frozenset[str]] = {}
         self._star_memo: dict[str, frozenset[str]] = {}
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self.version = index.version

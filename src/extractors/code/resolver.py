@@ -26,6 +26,7 @@ import builtins
 import os
 import threading
 import weakref
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -140,7 +141,18 @@ def _local_only(names: Mapping[tuple[str, str], list[Candidate]], ref: Reference
 
 def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
     index: RepoIndex = ev.index
-    out = set(_reached(ev, table.path, 0))
+    out: set[str] = set()
+    # Breadth first through re-exports; each file's direct imports are resolved once per
+    # index version (package ``__init__`` files are shared by almost every importer).
+    frontier: deque[tuple[str, int]] = deque([(table.path, 0)])
+    seen = {table.path}
+    while frontier:
+        path, depth = frontier.popleft()
+        for found, follow in _direct(ev, path):
+            out.add(found)
+            if follow and depth < 4 and found not in seen:
+                seen.add(found)
+                frontier.append((found, depth + 1))
     profile = ev.profile
     if profile.package_scope or profile.open_classes:
         out.update(index.by_module.get(table.module, ()))
@@ -151,27 +163,6 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
                     out.update(index.by_module.get(node.name, ()))
     out.discard(table.path)
     return out
-
-
-_MAX_REEXPORT_DEPTH = 4
-
-
-def _reached(ev: Evaluator, path: str, depth: int) -> frozenset[str]:
-    """Files ``path`` imports, and through re-exports (package ``__init__`` imports and
-    wildcards) what those import, up to a depth (it grows along a chain: cycles end).
-    Memoized per index version by (path, depth): almost every importer reaches the same
-    package ``__init__`` files, so each one's closure is computed once, not per importer."""
-    key = (path, depth)
-    found = ev.closure_memo.get(key)
-    if found is not None:
-        return found
-    out: set[str] = set()
-    for dep, follow in _direct(ev, path):
-        out.add(dep)
-        if follow and depth < _MAX_REEXPORT_DEPTH:
-            out |= _reached(ev, dep, depth + 1)
-    found = ev.closure_memo[key] = frozenset(out)
-    return found
 
 
 def _direct(ev: Evaluator, path: str) -> list[tuple[str, bool]]:
