@@ -124,5 +124,5 @@ def resolve_files(
         encode=Resolved.row,
         decode=Resolved.from_row,
         # The parent also writes the extracted files to the store meanwhile (the pipeline).
-        child_share=0.6,
+        child_share=0.65,
     )
