@@ -10,8 +10,6 @@
 (method_invocation name: (_) @callee)
 (object_creation_expression type: (_) @callee)
 
-(marker_annotation name: (_) @skip)
-(annotation name: (_) @skip)
 (labeled_statement (identifier) @skip)
 (break_statement (identifier) @skip)
 (continue_statement (identifier) @skip)
