@@ -41,6 +41,7 @@ class Project:
 
 
 def index(lang: str) -> Project:
+    """A fixture language's project, or any directory's (``lang`` a path)."""
     root = FIXTURES / lang
     extracts: dict[str, FileExtract] = {}
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -324,3 +325,32 @@ def test_depends_on_names_the_files_resolution_read(lang: str) -> None:
     }
     assert any(deps.values()), deps
     assert all(path not in d for path, d in deps.items())
+
+
+def test_javascript_values_reach_the_graph(tmp_path: Path) -> None:
+    """Object literal namespaces, renamed exports and destructured members become entities
+    and edges, not just golden-test answers."""
+    root = tmp_path / "web"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib/math.js").write_text(
+        "function clamp(v) {\n  return v;\n}\n"
+        "export { clamp as bound };\n"
+        "export const api = {\n  fetch() {\n    return 1;\n  },\n};\n"
+    )
+    (root / "app.js").write_text(
+        "import { bound, api } from './lib/math.js';\n"
+        "export function go() {\n"
+        "  bound(1);\n"
+        "  api.fetch();\n"
+        "  const { fetch } = api;\n"
+        "  return fetch();\n"
+        "}\n"
+    )
+    p = index(str(root))
+    api = p.entity("lib/math.js::api")
+    assert api.kind.value == "Class" and api.attrs["kind"] == "object"
+    assert p.span("lib/math.js::api.fetch") == (6, 8)
+    assert p.edge("CALLS", "app.js::go", "lib/math.js::clamp") == IMPORTED
+    assert p.edge("CALLS", "app.js::go", "lib/math.js::api.fetch") == IMPORTED
+    calls = {d for k, s, d, _, _ in p.edges if k == "CALLS" and s == "app.js::go"}
+    assert calls == {"lib/math.js::clamp", "lib/math.js::api.fetch"}

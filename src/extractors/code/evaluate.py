@@ -384,6 +384,11 @@ class Evaluator:
             assert ti is not None
             ctx = Ctx(path, "", _END)
             found = self._in_scope(ti, ctx, "", attr, ordered=False)
+            found += [  # ``export { a as b }``: seen from importers only
+                DefNode(path, c.definition)
+                for c in ti.names.get(("", attr), ())
+                if c.definition is not None and c.definition.kind == "export"
+            ]
             out += found
         sub = f"{module}.{attr}"
         if submodules and self.index.exists(sub):
@@ -642,7 +647,7 @@ class Evaluator:
                 out.add((n.param.path, n.param.d.line))
             elif isinstance(n, DefNode):
                 out.add((n.path, n.d.line))
-                if n.d.kind in ("variable", "local", "attribute"):
+                if n.d.kind in ("variable", "local", "attribute", "export"):
                     ctx = self.def_ctx(n)
                     for v in n.d.values:
                         expr = parse(v)

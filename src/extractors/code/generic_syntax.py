@@ -322,6 +322,13 @@ class Collector:
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
         if kind == "typeparam":
             self._bind(self.w.name(name), "type_parameter", name, scope, [])
+        elif kind == "export":
+            # ``export { a as b }``: the module's ``b`` stands for its ``a`` (no entity; a
+            # plain ``export { a }`` keeps ``a`` a use of the declaration it exports).
+            value = _first(caps, "value")
+            same = value is not None and value.start_byte == name.start_byte
+            d = self._bind(self.w.name(name), "export", name, 0, values, mark=not same)
+            d.alias = True
         elif kind == "param":
             self._param(name, scope, values)
         elif kind == "self":
@@ -575,7 +582,18 @@ def _is_condition(branch: Node, child: Node) -> bool:
 
 _RICH = frozenset({"name", "alias", "wildcard", "default", "namespace"})
 _BINDINGS = frozenset(
-    {"local", "field", "param", "typeparam", "self", "assign", "return", "default", "package"}
+    {
+        "local",
+        "field",
+        "param",
+        "typeparam",
+        "export",
+        "self",
+        "assign",
+        "return",
+        "default",
+        "package",
+    }
 )
 
 

@@ -91,7 +91,7 @@ JS_PROFILE = Profile(
     flow_languages=_F({"javascript"}),
     member_values=_F({"typescript", "tsx"}),
     rebinding_kills=False,
-    hidden_kinds=_F({"attribute", "constructor"}),
+    hidden_kinds=_F({"attribute", "constructor", "export"}),
     builtins=_F(
         {
             "console",

@@ -20,7 +20,7 @@ from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, resolve_
 SCOPE, IMPORT, MEMBER = ("code:scope", 0.9), ("code:import-resolved", 0.95), ("code:member", 0.85)
 EXTERNAL = ("code:external", 0.9)
 _NAME_MATCH, _AMBIGUOUS, _MAX_CANDIDATES = "code:name-match", "code:ambiguous", 8
-_ALIAS_KINDS = frozenset({"variable", "local", "attribute"})
+_ALIAS_KINDS = frozenset({"variable", "local", "attribute", "export"})
 
 
 class EdgeBuilder:

@@ -127,3 +127,10 @@
 (yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
 (arrow_function body: (parenthesized_expression
   (object (pair key: (property_identifier) @name value: (_) @value) @field)))
+
+; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
+; from importers) for its own declaration.
+(export_statement !source
+  (export_clause (export_specifier name: (_) @name @value !alias))) @export
+(export_statement !source
+  (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export

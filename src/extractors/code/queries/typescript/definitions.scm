@@ -146,3 +146,10 @@
 
 ; A type parameter names a type inside its generic declaration.
 (type_parameters (type_parameter name: (type_identifier) @name) @typeparam)
+
+; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
+; from importers) for its own declaration.
+(export_statement !source
+  (export_clause (export_specifier name: (_) @name @value !alias))) @export
+(export_statement !source
+  (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
