@@ -28,7 +28,7 @@ FLOORS = {
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (43, 46),
+    "typescript": (44, 47),
 }
 
 

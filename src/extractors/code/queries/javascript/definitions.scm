@@ -55,7 +55,10 @@
 (formal_parameters [(object_pattern) (array_pattern)] @name) @param
 (arrow_function parameter: (identifier) @name) @param
 (catch_clause parameter: (identifier) @name) @local
-(for_in_statement left: (identifier) @name) @local
+(for_in_statement left: (identifier) @name operator: "in") @local
+; ``for (const x of xs)``: x is an element of xs (a typed array's element type, a pattern's
+; parts of it).
+(for_in_statement left: (_) @name operator: "of" right: (_) @value) @local
 (field_definition property: (property_identifier) @name value: (_)? @value) @field
 
 (assignment_expression

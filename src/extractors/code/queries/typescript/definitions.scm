@@ -84,7 +84,10 @@
 (optional_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (arrow_function parameter: (identifier) @name) @param
 (catch_clause parameter: (identifier) @name) @local
-(for_in_statement left: (identifier) @name) @local
+(for_in_statement left: (identifier) @name operator: "in") @local
+; ``for (const x of xs)``: x is an element of xs (a typed array's element type, a pattern's
+; parts of it).
+(for_in_statement left: (_) @name operator: "of" right: (_) @value) @local
 (public_field_definition name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @field
 (property_signature name: (_) @name type: (type_annotation (_) @type)?) @field
 (type_alias_declaration name: (_) @name value: (_) @value) @local
