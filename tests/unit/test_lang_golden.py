@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (20, 21),
     "go": (22, 23),
     "java": (39, 47),
-    "javascript": (72, 73),
+    "javascript": (75, 76),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),

@@ -133,8 +133,12 @@ class Evaluator:
             return self.call(node, op, ctx)
         out: list[Node] = []
         for obj in self.objects(node):
-            if isinstance(obj, TupleNode) and 0 <= op.index < len(obj.items):
+            if not isinstance(obj, TupleNode):
+                continue
+            if 0 <= op.index < len(obj.items):
                 out += self.eval(obj.items[op.index], obj.ctx)
+            elif op.index == -1:  # an index we cannot read (``xs[i]``): any element
+                out += [r for item in obj.items for r in self.eval(item, obj.ctx)]
         return out
 
     def _head(self, expr: Expr, ctx: Ctx) -> list[Node]:

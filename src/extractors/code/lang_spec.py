@@ -51,6 +51,9 @@ class LangSpec:
     # Object literals (``{ x: 1 }``): written as the anonymous object scope the definitions
     # query makes of them (``<object3_11>``, where one was made), so ``f().x`` finds ``x``.
     objects: frozenset[str] = frozenset()
+    # ``xs[0]`` / ``o["key"]``: node type → (object field, index field); a number reads an
+    # element, a string a member, anything else some element.
+    subscripts: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # Destructuring pattern node types → role: object, array, pair (key/value fields), short
     # (``{ a }``: key and name at once), default (``left = right``).
     patterns: Mapping[str, str] = field(default_factory=dict)
@@ -124,6 +127,15 @@ class ExprWriter:
         if t in spec.transparent:
             inner = next((c for c in node.named_children if c.type not in spec.comment_types), None)
             return self.expr(inner, depth + 1)
+        if t in spec.subscripts:
+            obj_f, index_f = spec.subscripts[t]
+            base, index = self.expr(child(node, obj_f), depth + 1), child(node, index_f)
+            key = self.text(index).strip("'\"`") if index is not None else ""
+            if index is not None and index.type == "number" and key.isdigit():
+                return f"{base}[{key}]"
+            if index is not None and index.type == "string" and key.isidentifier():
+                return f"{base}.{key}"
+            return f"{base}[?]"
         if t in spec.objects:
             line, col = node.start_point
             return f"<object{line + 1}_{col}>"

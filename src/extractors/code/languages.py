@@ -58,6 +58,7 @@ JAVASCRIPT = LangSpec(
     sequences=_F({"sequence_expression"}),
     tuples=_F({"array"}),
     objects=_F({"object"}),
+    subscripts={"subscript_expression": ("object", "index")},
     patterns={
         "object_pattern": "object",
         "array_pattern": "array",

@@ -137,3 +137,7 @@
   (export_clause (export_specifier name: (_) @name @value !alias))) @export
 (export_statement !source
   (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
+
+; Object literals in an array literal: ``xs[0].v`` finds the ``v`` of ``[{ v: 1 }]``.
+(array (object) @definition.object)
+(array (object (pair key: (property_identifier) @name value: (_) @value) @field))

@@ -12,3 +12,6 @@
 (pair key: (property_identifier) @skip)
 (jsx_attribute (property_identifier) @skip)
 (labeled_statement label: (statement_identifier) @skip)
+
+; ``o["key"]`` uses the member ``key``.
+(subscript_expression index: (string) @member)

@@ -13,3 +13,6 @@
 (pair key: (property_identifier) @skip)
 (labeled_statement label: (statement_identifier) @skip)
 (predefined_type) @skip
+
+; ``o["key"]`` uses the member ``key``.
+(subscript_expression index: (string) @member)
