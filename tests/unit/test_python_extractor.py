@@ -85,7 +85,8 @@ def test_documents_per_symbol_and_per_file() -> None:
         "src/shapes/base.py",
     }
     area = by_name["Shape.area"]
-    assert area.text.startswith("shapes.base.Shape.area\narea(self) -> float\nArea of the shape.")
+    # The enclosing class, then the code as written (signature and docstring are in it).
+    assert area.text.startswith('Shape\ndef area(self) -> float:\n        """Area of the shape."""')
     assert area.payload["kind"] == "Function" and area.payload["path"] == "src/shapes/base.py"
     assert area.vector == "code"
     whole = by_name["src/shapes/base.py"]
