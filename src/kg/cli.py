@@ -360,6 +360,39 @@ async def _eval_search(
     return metrics.line()
 
 
+@app.command("adapt")
+def adapt_cmd(
+    sources: Annotated[list[Path], typer.Argument(help="Source directories to mine.")],
+    output: Annotated[Path, typer.Option(help="New directory for the adapted model.")],
+    pairs: Annotated[int, typer.Option(help="At most this many docstring/code pairs.")] = 2000,
+    seq_len: Annotated[int, typer.Option(help="Tokens per text while training.")] = 128,
+    epochs: Annotated[int, typer.Option(help="Passes over the pairs.")] = 1,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for training.")] = None,
+) -> None:
+    """Adapt the embedding model to a code base (its docstring/code pairs); then set
+    KG_EMBEDDING_MODEL to the output directory."""
+    from embeddings.adapt import AdaptOptions, adapt_repository
+
+    settings = _settings()
+    opts = AdaptOptions(epochs=epochs, max_seq_length=seq_len, threads=threads)
+
+    def show(step: int, steps: int, loss: float) -> None:
+        if step % 10 == 0 or step == steps:
+            console.print(f"step {step}/{steps} loss {loss:.3f}")
+
+    async def run() -> Any:
+        return await asyncio.to_thread(
+            adapt_repository, settings.embedding_model, sources, output, pairs, opts, show
+        )
+
+    mined, report = _run(run())
+    out.print(
+        f"adapted {settings.embedding_model} on {report.pairs} pairs from {mined.files} files "
+        f"in {report.seconds:.0f} s (loss {report.first_loss:.3f} -> {report.last_loss:.3f}); "
+        f"use it with KG_EMBEDDING_MODEL={report.output}"
+    )
+
+
 @app.command("ingest-discussions")
 def ingest_discussions_cmd(
     path: Annotated[
