@@ -23,6 +23,7 @@ import pickle
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import TypeVar
@@ -95,6 +96,7 @@ def split_fork(
     encode: Callable[[R], W],
     decode: Callable[[W], R],
     child_share: float = 0.5,
+    child_timeout: float | None = None,
 ) -> list[R]:
     """``work(jobs)``, with the jobs after a split point done by a forked child.
 
@@ -104,6 +106,9 @@ def split_fork(
     Below ``min_weight`` of total work, where fork is unavailable or while no core is spare
     (:func:`spare_cpu`), all runs in process.
     ``child_share`` of the weight goes to the child (less than half when decoding is dear).
+    A child still running ``child_timeout`` seconds after the caller finished its own share
+    (default: 20 times that share's time, at least 30 s) is killed and its share redone here:
+    a fork from a threaded process could inherit a lock some other thread held.
     """
     weights = [weight(j) for j in jobs]
     total = sum(weights)
@@ -118,10 +123,12 @@ def split_fork(
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child leaves through os._exit
             _child(out.fileno(), lambda: [encode(r) for r in work(theirs)])
+        started = time.monotonic()
         try:
             results = work(mine)
         finally:
-            code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            own = time.monotonic() - started
+            code = _reap(pid, child_timeout if child_timeout is not None else max(30.0, 20 * own))
         if code == 0:
             out.seek(0)
             try:
@@ -134,6 +141,23 @@ def split_fork(
                 "forked worker exited with %s: redoing its %d jobs in process", code, len(theirs)
             )
     return results + work(theirs)
+
+
+def _reap(pid: int, timeout: float) -> int:
+    """The child's exit code once it ends; killed (and reported) past ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            log.warning("forked worker still running after %.1f s: killing it", timeout)
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _child(fd: int, run: Callable[[], object]) -> None:  # pragma: no cover - runs in the child

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,6 +95,32 @@ def test_a_failing_child_is_redone_in_process(caplog: pytest.LogCaptureFixture) 
     assert [n for n, _, _ in out] == list(range(50))
     assert {pid for _, _, pid in out} == {parent}
     assert "forked worker exited with 1: redoing its 25 jobs in process" in caplog.text
+
+
+def test_a_hung_child_is_killed_and_redone_in_process(caplog: pytest.LogCaptureFixture) -> None:
+    parent = os.getpid()
+
+    def hangs_in_child(part: Sequence[int]) -> list[tuple[int, int, int]]:
+        if os.getpid() != parent:
+            time.sleep(600)  # a lock another thread held at fork time would do the same
+        return squares(part)
+
+    with caplog.at_level(logging.WARNING, logger="kg.parallel"):
+        out = split_fork(
+            list(range(50)),
+            hangs_in_child,
+            weight=lambda n: 1,
+            min_weight=10,
+            encode=as_row,
+            decode=as_row,
+            child_timeout=0.5,
+        )
+    assert [n for n, _, _ in out] == list(range(50))
+    assert {pid for _, _, pid in out} == {parent}
+    assert "still running after 0.5 s: killing it" in caplog.text
+    assert "forked worker exited with -9: redoing its 25 jobs in process" in caplog.text
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind
 
 
 def test_an_error_of_the_parent_share_is_raised_after_the_child_is_reaped() -> None:
