@@ -1,3 +1,4 @@
+; inherits: ecmascript
 ; Definitions of JavaScript: classes, functions, methods, bindings and returns.
 ; The primary capture names what each pattern is; generic_syntax.py reads the others.
 
@@ -55,10 +56,6 @@
 (formal_parameters [(object_pattern) (array_pattern)] @name) @param
 (arrow_function parameter: (identifier) @name) @param
 (catch_clause parameter: (identifier) @name) @local
-(for_in_statement left: (identifier) @name operator: "in") @local
-; ``for (const x of xs)``: x is an element of xs (a typed array's element type, a pattern's
-; parts of it).
-(for_in_statement left: (_) @name operator: "of" right: (_) @value) @local
 (field_definition property: (property_identifier) @name value: (_)? @value) @field
 
 (assignment_expression
@@ -96,8 +93,6 @@
   name: (identifier) @name
   value: (class (class_heritage (_) @base)? body: (class_body) @body)) @definition.class
 
-; A generator's ``yield`` hands a value to its caller as ``return`` does.
-(yield_expression (_) @value) @return
 
 ; An assignment to a plain name binds it too: a later use may read either value (@rebind: it
 ; does not hide the declaration; @hoist: it is seen past the block it sits in). ``x++`` and
@@ -106,9 +101,6 @@
 (assignment_expression left: (identifier) @name right: (_) @value) @local @hoist @rebind
 (augmented_assignment_expression left: (identifier) @name @keep right: (_) @value) @local @hoist @rebind
 (update_expression argument: (identifier) @name @keep) @local @hoist @rebind
-
-; An arrow function's expression body is what it returns.
-(arrow_function body: (_) @value) @return
 
 ; ``module.exports = value`` is the module's default export, and the keys of an object literal
 ; assigned there are the module's names (what ``require`` gives).
@@ -120,24 +112,3 @@
   left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
   right: (object (pair key: (property_identifier) @name value: (_) @value) @local))
   (#eq? @_module "module") (#eq? @_exports "exports"))
-
-; An object literal a function returns or yields is an anonymous namespace of its keys (no
-; entity): ``f().x`` finds the ``x`` of ``return { x: 1 }``.
-(return_statement (object) @definition.object)
-(yield_expression (object) @definition.object)
-(arrow_function body: (parenthesized_expression (object) @definition.object))
-(return_statement (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(arrow_function body: (parenthesized_expression
-  (object (pair key: (property_identifier) @name value: (_) @value) @field)))
-
-; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
-; from importers) for its own declaration.
-(export_statement !source
-  (export_clause (export_specifier name: (_) @name @value !alias))) @export
-(export_statement !source
-  (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
-
-; Object literals in an array literal: ``xs[0].v`` finds the ``v`` of ``[{ v: 1 }]``.
-(array (object) @definition.object)
-(array (object (pair key: (property_identifier) @name value: (_) @value) @field))

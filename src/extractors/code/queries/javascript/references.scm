@@ -1,3 +1,4 @@
+; inherits: ecmascript
 ; Uses of names in JavaScript. Every identifier is a candidate; definition sites are dropped,
 ; member names become dotted references, and call targets are marked.
 
@@ -12,6 +13,3 @@
 (pair key: (property_identifier) @skip)
 (jsx_attribute (property_identifier) @skip)
 (labeled_statement label: (statement_identifier) @skip)
-
-; ``o["key"]`` uses the member ``key``.
-(subscript_expression index: (string) @member)

@@ -1,3 +1,4 @@
+; inherits: ecmascript
 ; Definitions of TypeScript: JavaScript's plus interfaces, enums, abstract classes,
 ; namespaces, signatures and typed parameters.
 
@@ -84,10 +85,6 @@
 (optional_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (arrow_function parameter: (identifier) @name) @param
 (catch_clause parameter: (identifier) @name) @local
-(for_in_statement left: (identifier) @name operator: "in") @local
-; ``for (const x of xs)``: x is an element of xs (a typed array's element type, a pattern's
-; parts of it).
-(for_in_statement left: (_) @name operator: "of" right: (_) @value) @local
 (public_field_definition name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @field
 (property_signature name: (_) @name type: (type_annotation (_) @type)?) @field
 (type_alias_declaration name: (_) @name value: (_) @value) @local
@@ -123,10 +120,6 @@
 (variable_declarator !type value: (object (shorthand_property_identifier) @name @field))
 (variable_declarator !type value: (object (pair value: (object (shorthand_property_identifier) @name @field))))
 
-; A generator's ``yield`` hands a value to its caller as ``return`` does; an arrow function's
-; expression body is what it returns.
-(yield_expression (_) @value) @return
-(arrow_function body: (_) @value) @return
 
 ; ``let Foo = class { ... }``: the class takes the name it is bound to.
 (variable_declarator
@@ -137,26 +130,5 @@
 ; its ``f``.
 (type_alias_declaration name: (_) @name value: (object_type) @body) @definition.interface
 
-; An object literal a function returns or yields is an anonymous namespace of its keys (no
-; entity): ``f().x`` finds the ``x`` of ``return { x: 1 }``.
-(return_statement (object) @definition.object)
-(yield_expression (object) @definition.object)
-(arrow_function body: (parenthesized_expression (object) @definition.object))
-(return_statement (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(arrow_function body: (parenthesized_expression
-  (object (pair key: (property_identifier) @name value: (_) @value) @field)))
-
 ; A type parameter names a type inside its generic declaration.
 (type_parameters (type_parameter name: (type_identifier) @name) @typeparam)
-
-; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
-; from importers) for its own declaration.
-(export_statement !source
-  (export_clause (export_specifier name: (_) @name @value !alias))) @export
-(export_statement !source
-  (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
-
-; Object literals in an array literal: ``xs[0].v`` finds the ``v`` of ``[{ v: 1 }]``.
-(array (object) @definition.object)
-(array (object (pair key: (property_identifier) @name value: (_) @value) @field))

@@ -1,3 +1,4 @@
+; inherits: ecmascript
 ; Uses of names in TypeScript: JavaScript's plus type names.
 
 (identifier) @name
@@ -13,6 +14,3 @@
 (pair key: (property_identifier) @skip)
 (labeled_statement label: (statement_identifier) @skip)
 (predefined_type) @skip
-
-; ``o["key"]`` uses the member ``key``.
-(subscript_expression index: (string) @member)
