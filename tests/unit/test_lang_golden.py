@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (20, 21),
     "go": (22, 23),
     "java": (39, 47),
-    "javascript": (75, 76),
+    "javascript": (84, 85),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (44, 47),
+    "typescript": (51, 54),
 }
 
 

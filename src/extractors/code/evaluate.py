@@ -35,6 +35,7 @@ _MAX_CALLS = 6  # nested calls followed through return values
 _END = 1 << 30
 _TERMINAL = frozenset({"class", "function", "module", "lambda"})
 _HOISTED = frozenset({"class", "function"})
+_ALIASES = frozenset({"variable", "local", "attribute", "export"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +210,9 @@ class Evaluator:
     def _inherited(self, ctx: Ctx, ti: TableIndex, scope: str, name: str) -> list[Node]:
         """Members of the class ``scope`` names (its bases' too) seen unqualified inside it."""
         cls = self.class_named(ctx.path, scope)
-        return self.class_members(cls, name) if cls is not None else []
+        found = self.class_members(cls, name) if cls is not None else []
+        hidden = self.profile.hidden_kinds
+        return [n for n in found if not (isinstance(n, DefNode) and n.d.kind in hidden)]
 
     def class_named(self, path: str, qualname: str) -> DefNode | None:
         """The class ``qualname`` of ``path``'s file, else of its package (open classes)."""
@@ -650,13 +653,15 @@ class Evaluator:
             if isinstance(n, ArgNode):
                 out.add((n.param.path, n.param.d.line))
             elif isinstance(n, DefNode):
-                out.add((n.path, n.d.line))
-                if n.d.kind in ("variable", "local", "attribute", "export"):
+                if not def_name(n.d).startswith("<"):  # an object literal names no site
+                    out.add((n.path, n.d.line))
+                # A typed language's variable is a site of its own (its value only gives it
+                # a type); an export (``export default x``) stands for what it names.
+                alias = n.d.kind == "export" or n.d.qualname == "default"
+                if n.d.kind in _ALIASES and (alias or not self._typed(n.path)):
                     ctx = self.def_ctx(n)
-                    for v in n.d.values:
-                        expr = parse(v)
-                        if expr.is_path and not (expr.ops and self._typed(n.path)):
-                            todo += self.eval(expr, ctx)
+                    paths = [e for e in map(parse, n.d.values) if e.is_path]
+                    todo += [r for e in paths for r in self.eval(e, ctx)]
             elif isinstance(n, BindNode):
                 out.add((n.path, n.b.line))
                 todo += self.targets(n)

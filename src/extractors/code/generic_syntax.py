@@ -245,8 +245,11 @@ class Collector:
         name_node = _first(scope.caps, "name") or node
         line, col = last_name(self.spec, name_node).start_point
         kind = "class" if scope.kind in CLASS_KINDS else "function"
-        if scope.kind == "constructor" and scope.name == self._class_name(scope.parent):
-            kind = "constructor"  # ``new Circle()`` names the class, not this body
+        # ``new Circle()`` names the class, not this body; a function named as the class it
+        # is declared in (or qualified by: C++ ``Circle::Circle``) is its constructor.
+        owner_name = scope.prefix.rpartition(".")[2] or self._class_name(scope.parent)
+        if scope.kind in FUNCTION_KINDS and scope.name == owner_name:
+            kind = "constructor"
         d = GDef(scope.name, kind, scope.parent, owner, line + 1, col, node=node, detail=scope.kind)
         scope.defn = d
         for base in [*scope.caps.get("base", ()), *self.heritage.get(node.start_byte, ())]:
@@ -340,9 +343,14 @@ class Collector:
         ):
             return
         elif name.type in self.spec.identifiers:
-            # ``x++`` both reads and writes ``x`` (``@keep``: its site stays a use).
-            d = self._bind(self.w.name(name), "local", name, scope, values, "keep" not in caps)
+            # ``x++`` both reads and writes ``x`` (``@keep``: its site stays a use), and so
+            # does a shorthand key ``{ x }`` (the name is its own value).
+            same = value is not None and value.start_byte == name.start_byte
+            keep = "keep" in caps or same
+            d = self._bind(self.w.name(name), "local", name, scope, values, not keep)
             d.rebinds = "rebind" in caps
+            if kind == "field" and self._literal(scope):
+                d.value_scope = self.out.scopes[self.out.scopes[scope].parent].qualname
         else:
             self._target(name, value, scope, values)
 
@@ -460,6 +468,12 @@ class Collector:
             child, node = node, node.parent
         return block, loop
 
+    def _literal(self, scope: int) -> bool:
+        """An object literal's scope: its keys are not names its values can see."""
+        here = self.out.scopes[scope]
+        body = _first(here.caps, "body") or here.node
+        return scope > 0 and body is not None and body.type in self.spec.objects
+
     def _class_name(self, scope: int) -> str:
         here = self.out.scopes[scope]
         return here.name if here.kind in CLASS_KINDS else ""
@@ -569,7 +583,10 @@ class Collector:
         else:
             kind = RelationKind.REFERENCES
         line, col = node.start_point
-        self.out.refs.append(GRef(name, kind, line + 1, col, self.scope_at(node.start_byte), owner))
+        scope = self.scope_at(node.start_byte)
+        while self._literal(scope):  # ``{ k: v }``: ``v`` is read where the literal is
+            scope = self.out.scopes[scope].parent
+        self.out.refs.append(GRef(name, kind, line + 1, col, scope, owner))
 
 
 _ANONYMOUS = frozenset({"lambda", "block"})

@@ -31,3 +31,8 @@
 ; Object literals in an array literal: ``xs[0].v`` finds the ``v`` of ``[{ v: 1 }]``.
 (array (object) @definition.object)
 (array (object (pair key: (property_identifier) @name value: (_) @value) @field))
+
+; ``export default { f: 1 }``: the default export is an anonymous namespace of its keys.
+(export_statement "default" value: (object) @definition.object)
+(export_statement "default"
+  value: (object (pair key: (property_identifier) @name value: (_) @value) @field))

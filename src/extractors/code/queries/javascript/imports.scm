@@ -1,7 +1,7 @@
 ; Imports of JavaScript (ES modules, re-exports and CommonJS require): one match per name.
 
 (import_statement
-  (import_clause (named_imports (import_specifier name: (_) @name alias: (_)? @alias)))
+  (import_clause (named_imports (import_specifier name: _ @name alias: _? @alias)))
   source: (string) @source) @import
 
 (import_statement
@@ -15,7 +15,7 @@
 (import_statement . source: (string) @source .) @import
 
 (export_statement
-  (export_clause (export_specifier name: (_) @name alias: (_)? @alias))
+  (export_clause (export_specifier name: _ @name alias: _? @alias))
   source: (string) @source) @import
 
 (export_statement "*" @wildcard source: (string) @source) @import

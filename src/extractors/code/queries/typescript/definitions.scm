@@ -117,8 +117,8 @@
 (variable_declarator !type value: (object (pair key: (property_identifier) @name value: (object) @body) @definition.object))
 (variable_declarator !type value: (object (pair key: (property_identifier) @name value: (_) @value) @field))
 (variable_declarator !type value: (object (pair value: (object (pair key: (property_identifier) @name value: (_) @value) @field))))
-(variable_declarator !type value: (object (shorthand_property_identifier) @name @field))
-(variable_declarator !type value: (object (pair value: (object (shorthand_property_identifier) @name @field))))
+(variable_declarator !type value: (object (shorthand_property_identifier) @name @value @field))
+(variable_declarator !type value: (object (pair value: (object (shorthand_property_identifier) @name @value @field))))
 
 
 ; ``let Foo = class { ... }``: the class takes the name it is bound to.
