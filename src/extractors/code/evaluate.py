@@ -62,6 +62,9 @@ class Profile:
     global_scope: bool = False  # Ruby/C: top-level names are visible everywhere
     open_classes: bool = False  # members defined apart from their class (Go, Rust, C++)
     suffix_imports: bool = False  # Go/C/Ruby: an import path ends with a project module
+    # C/C++ headers (by extension): what a header declares at file, namespace or class level
+    # is defined in another file; a use of either finds both.
+    headers: frozenset[str] = frozenset()
 
     @property
     def family(self) -> frozenset[str]:
@@ -190,6 +193,8 @@ class Evaluator:
                 if not found and encloses and scope:
                     found = self._inherited(ctx, ti, scope, name)
                 if found and not all(_rebinds(n) for n in found):
+                    if self.profile.headers and (not scope or kind == "class"):
+                        found = self._declared_apart(ctx.path, scope, name, found)
                     return uniq(seen + found) if seen else found
                 seen += found
             else:  # a class body's names are members, but its type parameters are in scope
@@ -206,6 +211,21 @@ class Evaluator:
             if kind != "class" and not _is_block(scope):
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
+
+    def _declared_apart(self, path: str, scope: str, name: str, found: list[Node]) -> list[Node]:
+        """``found`` plus the other files' functions and variables of the same qualified name
+        where one side is a header's declaration (a source file's own ``static`` helpers stay
+        apart from another's)."""
+        headers = self.profile.headers
+        in_header = any(isinstance(n, DefNode) and n.path.endswith(tuple(headers)) for n in found)
+        more: list[Node] = [
+            DefNode(other, d)
+            for other, d in self.index.scoped(scope, name)
+            if other != path
+            and d.kind in ("function", "variable")
+            and (in_header or other.endswith(tuple(headers)))
+        ]
+        return uniq(found + more) if more else found
 
     def _inherited(self, ctx: Ctx, ti: TableIndex, scope: str, name: str) -> list[Node]:
         """Members of the class ``scope`` names (its bases' too) seen unqualified inside it."""

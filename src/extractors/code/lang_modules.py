@@ -2,7 +2,8 @@
 
 Every language is mapped onto the resolver's dotted module namespace:
 
-* ``path`` (JavaScript/TypeScript, C/C++, Ruby): the path without extension, ``/`` → ``.``;
+* ``path`` (JavaScript/TypeScript, C/C++, Ruby): the path without extension (C/C++ keep it as
+  ``_h``, ``_c``: a header is not its source), ``/`` → ``.``;
   ``index.js`` is its directory's package; relative imports count levels like Python's.
 * ``package`` (Java, Kotlin, C#, PHP): the declared package/namespace; files share it.
 * ``dir`` (Go): the directory is the package.
@@ -46,7 +47,13 @@ def module_for(spec: LangSpec, path: str, package: str | None) -> tuple[str, boo
         return ".".join(_seg(p) for p in directory.split("/") if p), False
     if spec.module_style == "rust":
         return _rust_module(path), True
-    stem = _strip_ext(base, _JS_EXTS if spec.import_style == "js" else ())
+    # C/C++ keep the extension: ``vec.h`` and ``vec.c`` are different modules (an include
+    # names the header, never the source that defines what it declares).
+    stem = (
+        base
+        if spec.import_style == "c"
+        else _strip_ext(base, _JS_EXTS if spec.import_style == "js" else ())
+    )
     parts = [_seg(p) for p in directory.split("/") if p]
     if spec.import_style == "js" and stem == "index":
         return ".".join(parts), True
@@ -152,7 +159,6 @@ def _absolute_path(spec: LangSpec, path: str, raw: str) -> tuple[int, list[str]]
             raw = raw.strip("<>")
         else:
             raw = posixpath.normpath(posixpath.join(posixpath.dirname(path), raw))
-        raw = _strip_ext(raw, ())
     elif spec.import_style == "ruby":
         raw = _strip_ext(raw, (".rb",)) if raw.endswith(".rb") else raw
     return 0, [_seg(p) for p in raw.split("/") if p and p != "."]

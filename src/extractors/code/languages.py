@@ -394,6 +394,7 @@ C_PROFILE = Profile(
     hidden_kinds=_F({"constructor"}),
     open_classes=True,
     global_scope=True,  # external linkage: a program's files share their top-level names
+    headers=_F({".h", ".hh", ".hpp", ".hxx", ".h++"}),
     suffix_imports=True,
     builtins=_F({"printf", "malloc", "free", "sizeof", "memcpy", "strlen", "std", "NULL"}),
 )

@@ -78,8 +78,13 @@ class EdgeBuilder:
             targets += self._entities(node, 0)
         if targets:
             how = self._how(expr, ctx, targets, prefix)
-            for dst, _ in targets:
-                self._add(ref.kind, ref.src, dst, how)
+            # A C prototype in a header and the definition beside the use: each edge says how
+            # its own target was found.
+            here = [t for t in targets if t[1] == self.path]
+            mixed = here and len(here) < len(targets)
+            how_here = self._how(expr, ctx, here, prefix) if mixed else how
+            for dst, path in targets:
+                self._add(ref.kind, ref.src, dst, how_here if path == self.path else how)
             return
         # Only a reference that ends outside the project can be an external one.
         unknown = not nodes or any(

@@ -10,6 +10,24 @@
     declarator: (identifier) @name parameters: (_) @params))
   body: (_) @body) @definition.function
 
+; A prototype declares what another file (or a later line) defines.
+(translation_unit (declaration
+  declarator: [(function_declarator declarator: (identifier) @name parameters: (_) @params)
+               (_ (function_declarator declarator: (identifier) @name parameters: (_) @params))])
+  @definition.function)
+(preproc_ifdef (declaration
+  declarator: [(function_declarator declarator: (identifier) @name parameters: (_) @params)
+               (_ (function_declarator declarator: (identifier) @name parameters: (_) @params))])
+  @definition.function)
+(preproc_if (declaration
+  declarator: [(function_declarator declarator: (identifier) @name parameters: (_) @params)
+               (_ (function_declarator declarator: (identifier) @name parameters: (_) @params))])
+  @definition.function)
+(preproc_else (declaration
+  declarator: [(function_declarator declarator: (identifier) @name parameters: (_) @params)
+               (_ (function_declarator declarator: (identifier) @name parameters: (_) @params))])
+  @definition.function)
+
 (struct_specifier name: (type_identifier) @name body: (_) @body) @definition.struct
 (union_specifier name: (type_identifier) @name body: (_) @body) @definition.union
 (enum_specifier name: (type_identifier) @name body: (_) @body) @definition.enum

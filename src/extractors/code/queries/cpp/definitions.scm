@@ -13,6 +13,27 @@
     declarator: [(identifier) (field_identifier) (qualified_identifier)] @name
     parameters: (_) @params))
   body: (_) @body) @definition.function
+; A prototype at file or namespace level declares what another file (or a later line) defines.
+(translation_unit (declaration
+  declarator: [(function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params)
+               (_ (function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params))])
+  @definition.function)
+(preproc_ifdef (declaration
+  declarator: [(function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params)
+               (_ (function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params))])
+  @definition.function)
+(preproc_if (declaration
+  declarator: [(function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params)
+               (_ (function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params))])
+  @definition.function)
+(preproc_else (declaration
+  declarator: [(function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params)
+               (_ (function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params))])
+  @definition.function)
+(declaration_list (declaration
+  declarator: [(function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params)
+               (_ (function_declarator declarator: [(identifier) (qualified_identifier)] @name parameters: (_) @params))])
+  @definition.function)
 (field_declaration
   declarator: (function_declarator
     declarator: [(field_identifier) (identifier)] @name parameters: (_) @params)) @definition.method
@@ -34,6 +55,9 @@
 (declaration type: (_) @type declarator: (init_declarator declarator: (identifier) @name)) @local
 (declaration type: (_) @type declarator: (init_declarator declarator: (_ (identifier) @name)))
   @local
+; ``using geo::Circle;`` makes ``Circle`` a name for ``geo::Circle`` here.
+((using_declaration (qualified_identifier name: (_) @name) @value) @local
+  (#not-match? @local "^using\\s+namespace"))
 (alias_declaration name: (_) @name type: (_) @value) @local
 (type_definition type: (_) @value declarator: (type_identifier) @name) @local
 (for_range_loop declarator: (identifier) @name) @local
