@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (21, 21),
     "go": (22, 23),
     "java": (41, 47),
-    "javascript": (84, 85),
+    "javascript": (90, 91),
     "kotlin": (19, 23),
     "php": (19, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
-    "typescript": (51, 54),
+    "typescript": (55, 58),
 }
 
 

@@ -163,6 +163,8 @@ class Evaluator:
     def _enclosing_class(self, ctx: Ctx, method_scope: bool) -> DefNode | None:
         ti = self.index.index(ctx.path)
         scope = ctx.scope
+        while _is_block(scope):  # ``this`` in a braces block is its function's
+            scope = parent(scope)
         while ti is not None and scope:
             owner = parent(scope)
             d = ti.by_qualname.get(owner)

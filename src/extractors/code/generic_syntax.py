@@ -154,12 +154,13 @@ class Collector:
             self._scope_def(index)
         self._impls()
         for kind, caps in rest:
-            if kind != "assign":
+            if kind != "assign" and "rebind" not in caps:
                 self._binding(kind, caps)
-        # ``this.x = v`` defines ``x`` only where the class declares no member ``x``.
+        # ``this.x = v`` defines ``x`` only where the class declares no member ``x``; an
+        # assignment to a plain name rebinds it in the block that declares it.
         self.declared = {(d.scope, d.name) for d in self.out.defs}
         for kind, caps in rest:
-            if kind == "assign":
+            if kind == "assign" or "rebind" in caps:
                 self._binding(kind, caps)
         if "imports" in self.engine.queries:
             self._imports()
@@ -196,6 +197,11 @@ class Collector:
         self.spans = Spans([(s.start, s.end) for s in scopes])
         for i, scope in enumerate(scopes[1:], start=1):
             scope.parent = max(self.spans.parent[i], 0)
+            # An anonymous object (``return { v: 1 }`` in any block) is named by its position,
+            # unique in the file: it belongs to its function, where return values are read.
+            if scope.kind in CLASS_KINDS and scope.name.startswith("<"):
+                while scopes[scope.parent].kind == "block":
+                    scope.parent = scopes[scope.parent].parent
         for scope in scopes[1:]:  # parents precede children: spans sorted by start
             outer = scopes[scope.parent].qualname
             parts = [p for p in (outer, scope.prefix, scope.name) if p]
@@ -322,6 +328,8 @@ class Collector:
         values = self.w.instance_of(type_node) or [v for v in values if v != UNKNOWN]
         scope = self.scope_at(name.start_byte)
         while "hoist" in caps and self.out.scopes[scope].kind == "block":
+            if "rebind" in caps and (scope, self.w.name(name)) in self.declared:
+                break
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
         if kind == "typeparam":
             self._bind(self.w.name(name), "type_parameter", name, scope, [])
@@ -350,7 +358,7 @@ class Collector:
             d = self._bind(self.w.name(name), "local", name, scope, values, not keep)
             d.rebinds = "rebind" in caps
             if kind == "field" and self._literal(scope):
-                d.value_scope = self.out.scopes[self.out.scopes[scope].parent].qualname
+                d.value_scope = self.out.scopes[max(self.spans.parent[scope], 0)].qualname
         else:
             self._target(name, value, scope, values)
 
@@ -466,6 +474,8 @@ class Collector:
             ):
                 block = (child.start_point[0] + 1, child.end_point[0] + 1)
             child, node = node, node.parent
+        if top is not None and top.type in self.spec.loops:  # a loop head's own block
+            loop = (top.start_point[0] + 1, top.end_point[0] + 1)
         return block, loop
 
     def _literal(self, scope: int) -> bool:
@@ -585,7 +595,7 @@ class Collector:
         line, col = node.start_point
         scope = self.scope_at(node.start_byte)
         while self._literal(scope):  # ``{ k: v }``: ``v`` is read where the literal is
-            scope = self.out.scopes[scope].parent
+            scope = max(self.spans.parent[scope], 0)
         self.out.refs.append(GRef(name, kind, line + 1, col, scope, owner))
 
 

@@ -50,6 +50,11 @@
 (for_statement) @definition.block
 (while_statement body: (statement_block) @definition.block)
 (try_statement body: (statement_block) @definition.block)
+(do_statement body: (statement_block) @definition.block)
+(catch_clause body: (statement_block) @definition.block)
+(finally_clause body: (statement_block) @definition.block)
+(with_statement body: (statement_block) @definition.block)
+(switch_statement body: (switch_body) @definition.block)
 (formal_parameters (identifier) @name) @param
 (formal_parameters (assignment_pattern left: (identifier) @name)) @param
 (formal_parameters (rest_pattern (identifier) @name)) @param

@@ -81,6 +81,11 @@
 (for_statement) @definition.block
 (while_statement body: (statement_block) @definition.block)
 (try_statement body: (statement_block) @definition.block)
+(do_statement body: (statement_block) @definition.block)
+(catch_clause body: (statement_block) @definition.block)
+(finally_clause body: (statement_block) @definition.block)
+(with_statement body: (statement_block) @definition.block)
+(switch_statement body: (switch_body) @definition.block)
 (required_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (optional_parameter pattern: (_) @name type: (type_annotation (_) @type)?) @param
 (arrow_function parameter: (identifier) @name) @param
