@@ -65,6 +65,9 @@ class Profile:
     # C/C++ headers (by extension): what a header declares at file, namespace or class level
     # is defined in another file; a use of either finds both.
     headers: frozenset[str] = frozenset()
+    # Java: a field and a method may share a name; a call finds the method, any other use
+    # the field.
+    methods_apart: bool = False
 
     @property
     def family(self) -> frozenset[str]:
@@ -214,6 +217,13 @@ class Evaluator:
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
 
+    def by_use(self, nodes: list[Node], call: bool) -> list[Node]:
+        """``nodes`` a use can mean where methods and fields are apart (else all of them)."""
+        if not self.profile.methods_apart or len(nodes) < 2:
+            return nodes
+        kept = [n for n in nodes if (isinstance(n, DefNode) and n.d.kind == "function") == call]
+        return kept or nodes
+
     def _declared_apart(self, path: str, scope: str, name: str, found: list[Node]) -> list[Node]:
         """``found`` plus the other files' functions and variables of the same qualified name
         where one side is a header's declaration (a source file's own ``static`` helpers stay
@@ -267,6 +277,8 @@ class Evaluator:
                     and (self._shares_scope(ctx.path, other))
                 ):
                     out.append(DefNode(other, d))
+        if not out and self.profile.package_scope and self.index.exists(name):
+            out.append(ModNode(name))  # a qualified name's package: ``com.acme.Circle``
         return uniq(out)
 
     def _in_scope(

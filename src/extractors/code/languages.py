@@ -207,7 +207,8 @@ KOTLIN = LangSpec(
     module_style="package",
     import_style="java",
     identifiers=_F({"simple_identifier", "type_identifier"}),
-    members={"navigation_expression": ("0", "-1")},
+    # ``identifier`` is the dotted name of a package or import header.
+    members={"navigation_expression": ("0", "-1"), "identifier": ("0", "-1")},
     calls={"call_expression": ("0", "-1")},
     transparent=_F(
         {
@@ -255,6 +256,7 @@ JVM_PROFILE = Profile(
     language="java",
     class_scope_encloses=True,
     flow_sensitive=False,
+    methods_apart=True,
     hidden_kinds=_F({"constructor"}),
     package_scope=True,
     builtins=_F(
@@ -281,6 +283,7 @@ KOTLIN_PROFILE = Profile(
     language="kotlin",
     class_scope_encloses=True,
     flow_sensitive=False,
+    methods_apart=True,
     hidden_kinds=_F({"constructor"}),
     package_scope=True,
     builtins=JVM_PROFILE.builtins,

@@ -73,6 +73,7 @@ class EdgeBuilder:
         ctx = Ctx(self.path, ref.scope, ref.line)
         prefix = _Prefix(self.ev, expr, ctx) if expr.ops else None
         nodes = prefix.then_last() if prefix is not None else self.ev.eval(expr, ctx)
+        nodes = self.ev.by_use(nodes, ref.kind is RelationKind.CALLS)
         targets: list[tuple[str, str]] = []
         for node in nodes:
             targets += self._entities(node, 0)

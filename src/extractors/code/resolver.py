@@ -85,7 +85,8 @@ class ScopeResolver:
                 sites: set[tuple[str, int]] = set()
                 ev.reset()
                 try:
-                    for node in ev.eval(parse(ref.name), Ctx(extract.path, ref.scope, ref.line)):
+                    nodes = ev.eval(parse(ref.name), Ctx(extract.path, ref.scope, ref.line))
+                    for node in ev.by_use(nodes, ref.kind is RelationKind.CALLS):
                         sites |= ev.lines(node)
                 except RecursionError:  # bounded by design; this is the last line of defence
                     ev.reset()

@@ -37,7 +37,10 @@
 (resource type: (_) @type name: (identifier) @name value: (_) @value) @local
 (lambda_expression parameters: (identifier) @name) @param
 (inferred_parameters (identifier) @name) @param
-(enum_constant name: (identifier) @name) @field
+; An enum constant is an instance of its enum (``Color.RED.flip()``).
+(enum_declaration name: (identifier) @type
+  body: (enum_body (enum_constant name: (identifier) @name))) @field
+(labeled_statement (identifier) @name) @local
 (record_declaration parameters: (formal_parameters (formal_parameter type: (_) @type
   name: (identifier) @name))) @field
 

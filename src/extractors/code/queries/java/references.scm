@@ -11,8 +11,6 @@
 (object_creation_expression type: (_) @callee)
 
 (labeled_statement (identifier) @skip)
-(break_statement (identifier) @skip)
-(continue_statement (identifier) @skip)
 (scoped_identifier) @skip
 (package_declaration (identifier) @skip)
 (import_declaration (identifier) @skip)

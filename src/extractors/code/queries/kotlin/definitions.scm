@@ -3,7 +3,7 @@
 (class_declaration (type_identifier) @name (primary_constructor)? @params
   (class_body)? @body) @definition.class
 (object_declaration (type_identifier) @name (class_body)? @body) @definition.object
-(companion_object (class_body) @body) @definition.object
+; A companion object is no scope of its own: its members are the class's (``Circle.unit()``).
 
 (class_declaration (delegation_specifier [(user_type) @base
   (constructor_invocation (user_type) @base)])) @heritage
