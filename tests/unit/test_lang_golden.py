@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (21, 21),
     "go": (22, 23),
     "java": (47, 47),
-    "javascript": (90, 91),
+    "javascript": (97, 98),
     "kotlin": (23, 23),
     "php": (19, 24),
     "ruby": (16, 18),

@@ -585,8 +585,11 @@ class Evaluator:
         """What a binding holds, stopping at classes, functions, modules and import bindings."""
         if isinstance(node, ArgNode):
             found = [r for b in node.bound for r in self.deref(b)]
-            # An argument we cannot follow (a literal, ``null``): the parameter's own type.
-            return found or self.deref(node.param)
+            # An argument we cannot follow (a literal, ``null``): the parameter's own type;
+            # where a parameter's value is its default, the call may pass nothing.
+            if found and self._typed(node.param.path):
+                return found
+            return uniq(found + self.deref(node.param))
         if not isinstance(node, DefNode) or node.d.kind in _TERMINAL:
             return [node]
         if not node.d.values:
@@ -692,7 +695,7 @@ class Evaluator:
                 # A typed language's variable is a site of its own (its value only gives it
                 # a type); an export (``export default x``) stands for what it names.
                 alias = n.d.kind == "export" or n.d.qualname == "default"
-                if n.d.kind in _ALIASES and (alias or not self._typed(n.path)):
+                if n.d.kind in _ALIASES | {"parameter"} and (alias or not self._typed(n.path)):
                     ctx = self.def_ctx(n)
                     paths = [e for e in map(parse, n.d.values) if e.is_path]
                     todo += [r for e in paths for r in self.eval(e, ctx)]

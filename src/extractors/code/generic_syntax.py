@@ -188,10 +188,12 @@ class Collector:
             # A definition the pattern matched is whole even inside an ERROR node (the
             # parser's recovery keeps valid subtrees): keep it.
             lambdas.append((primary[len("definition.") :], caps[primary][0], caps))
-        # A function bound by a declaration (``const f = () => 1``) is that one scope.
+        # A function or object bound by a declaration (``const f = () => 1``) is that one
+        # scope: the anonymous pattern matching it too makes none.
         claimed = {n.start_byte for _, _, caps in lambdas for n in caps.get("body", ())}
         for kind, node, caps in lambdas:
-            if kind != "lambda" or node.start_byte not in claimed:
+            anonymous = kind == "lambda" or (kind == "object" and "name" not in caps)
+            if not anonymous or node.start_byte not in claimed:
                 self._add_scope(kind, node, caps)
         scopes = self.out.scopes
         self.spans = Spans([(s.start, s.end) for s in scopes])
@@ -327,6 +329,8 @@ class Collector:
         # A declared type is the static type, whatever the initializer's (``Shape s = c``).
         values = self.w.instance_of(type_node) or [v for v in values if v != UNKNOWN]
         scope = self.scope_at(name.start_byte)
+        while kind != "field" and self._literal(scope):  # ``{ k: (x = 1) }`` binds outside
+            scope = max(self.spans.parent[scope], 0)
         while "hoist" in caps and self.out.scopes[scope].kind == "block":
             if "rebind" in caps and (scope, self.w.name(name)) in self.declared:
                 break

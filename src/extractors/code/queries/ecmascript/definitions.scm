@@ -11,15 +11,14 @@
 ; parts of it).
 (for_in_statement left: (_) @name operator: "of" right: (_) @value) @local
 
-; An object literal a function returns or yields is an anonymous namespace of its keys (no
-; entity): ``f().x`` finds the ``x`` of ``return { x: 1 }``.
-(return_statement (object) @definition.object)
-(yield_expression (object) @definition.object)
-(arrow_function body: (parenthesized_expression (object) @definition.object))
-(return_statement (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(yield_expression (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(arrow_function body: (parenthesized_expression
-  (object (pair key: (property_identifier) @name value: (_) @value) @field)))
+; Every object literal is a namespace of its keys: named by the declaration or the key it is
+; bound to (``obj.x``), else anonymous and written by its position (``<object3_4>``: no
+; entity), so ``f().x`` finds the ``x`` of ``return { x: 1 }`` and ``g({ x: 1 })`` passes it.
+; Its methods are its members; a shorthand key ``{ x }`` is also a use of ``x``.
+(object) @definition.object
+(pair key: (property_identifier) @name value: (object) @body) @definition.object
+(object (pair key: (property_identifier) @name value: (_) @value) @field)
+(object (shorthand_property_identifier) @name @value @field)
 
 ; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
 ; from importers) for its own declaration.
@@ -27,12 +26,3 @@
   (export_clause (export_specifier name: (_) @name @value !alias))) @export
 (export_statement !source
   (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
-
-; Object literals in an array literal: ``xs[0].v`` finds the ``v`` of ``[{ v: 1 }]``.
-(array (object) @definition.object)
-(array (object (pair key: (property_identifier) @name value: (_) @value) @field))
-
-; ``export default { f: 1 }``: the default export is an anonymous namespace of its keys.
-(export_statement "default" value: (object) @definition.object)
-(export_statement "default"
-  value: (object (pair key: (property_identifier) @name value: (_) @value) @field))

@@ -56,7 +56,9 @@
 (with_statement body: (statement_block) @definition.block)
 (switch_statement body: (switch_body) @definition.block)
 (formal_parameters (identifier) @name) @param
-(formal_parameters (assignment_pattern left: (identifier) @name)) @param
+; A default value is what the parameter holds when a call passes nothing.
+(formal_parameters (assignment_pattern left: (identifier) @name right: (_) @value)) @param
+(formal_parameters (assignment_pattern left: [(object_pattern) (array_pattern)] @name)) @param
 (formal_parameters (rest_pattern (identifier) @name)) @param
 (formal_parameters [(object_pattern) (array_pattern)] @name) @param
 (arrow_function parameter: (identifier) @name) @param
@@ -84,14 +86,8 @@
   right: (_) @value) @local
   (#eq? @_module "module") (#eq? @_exports "exports"))
 
-; An object literal bound to a name (and one bound to its key) is a namespace of its
-; keys: ``obj.x`` and ``f(obj).x`` find ``x: 1``; its methods are its members.
+; An object literal bound to a name is that name's namespace (``obj.x``, ``f(obj).x``).
 (variable_declarator name: (identifier) @name value: (object) @body) @definition.object
-(variable_declarator value: (object (pair key: (property_identifier) @name value: (object) @body) @definition.object))
-(variable_declarator value: (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(variable_declarator value: (object (pair value: (object (pair key: (property_identifier) @name value: (_) @value) @field))))
-(variable_declarator value: (object (shorthand_property_identifier) @name @value @field))
-(variable_declarator value: (object (pair value: (object (shorthand_property_identifier) @name @value @field))))
 
 ; ``let Foo = class { ... }``: the class takes the name it is bound to.
 (variable_declarator
@@ -115,5 +111,9 @@
   (#eq? @_module "module") (#eq? @_exports "exports"))
 (expression_statement (assignment_expression
   left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
-  right: (object (pair key: (property_identifier) @name value: (_) @value) @local))
+  right: (object (pair key: (property_identifier) @name value: (_) @value) @export))
+  (#eq? @_module "module") (#eq? @_exports "exports"))
+(expression_statement (assignment_expression
+  left: (member_expression object: (identifier) @_module property: (property_identifier) @_exports)
+  right: (object (shorthand_property_identifier) @name @value @export))
   (#eq? @_module "module") (#eq? @_exports "exports"))

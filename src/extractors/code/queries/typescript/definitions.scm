@@ -115,15 +115,9 @@
   right: (_) @value) @local
   (#eq? @_module "module") (#eq? @_exports "exports"))
 
-; An object literal bound to a name (and one bound to its key) is a namespace of its
-; keys: ``obj.x`` and ``f(obj).x`` find ``x: 1``; its methods are its members. A declared
-; type says what the members are instead (``const b: Box = {...}``).
+; An object literal bound to a name is that name's namespace (``obj.x``, ``f(obj).x``); a
+; declared type says what the members are instead (``const b: Box = {...}``).
 (variable_declarator name: (identifier) @name !type value: (object) @body) @definition.object
-(variable_declarator !type value: (object (pair key: (property_identifier) @name value: (object) @body) @definition.object))
-(variable_declarator !type value: (object (pair key: (property_identifier) @name value: (_) @value) @field))
-(variable_declarator !type value: (object (pair value: (object (pair key: (property_identifier) @name value: (_) @value) @field))))
-(variable_declarator !type value: (object (shorthand_property_identifier) @name @value @field))
-(variable_declarator !type value: (object (pair value: (object (shorthand_property_identifier) @name @value @field))))
 
 
 ; ``let Foo = class { ... }``: the class takes the name it is bound to.
