@@ -25,7 +25,7 @@ FLOORS = {
     "java": (47, 47),
     "javascript": (97, 98),
     "kotlin": (23, 23),
-    "php": (19, 24),
+    "php": (24, 24),
     "ruby": (16, 18),
     "rust": (25, 29),
     "typescript": (55, 58),

@@ -8,9 +8,10 @@ definitions.scm
     ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
     ``impl`` belongs to), ``@returns`` (return type); ``@typeparam`` (``@name``: a type
     parameter, seen from its generic's members); ``@local``/``@field``/``@param`` with
-    ``@name``, ``@type``, ``@value``; ``@assign`` (``@target``, ``@value``); ``@return``
-    (``@value``); ``@default`` (``@value``, JavaScript ``export default``); ``@package``
-    (``@name``: the package or namespace the file declares).
+    ``@name``, ``@type``, ``@value`` (``@promoted``: bound in the enclosing class);
+    ``@assign`` (``@target``, ``@value``); ``@return`` (``@value``); ``@default``
+    (``@value``, JavaScript ``export default``); ``@package`` (``@name``: the package or
+    namespace the file declares).
 references.scm
     ``@name`` (identifier uses), ``@member`` (the name of a member access), ``@callee``
     (what a call calls, or a whole method-call node), ``@skip`` (identifiers that are no use).
@@ -335,6 +336,8 @@ class Collector:
             if "rebind" in caps and (scope, self.w.name(name)) in self.declared:
                 break
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
+        if "promoted" in caps and self._enclosing_class(scope) >= 0:
+            scope = self._enclosing_class(scope)  # ``__construct(private $x)``: a property
         if kind == "typeparam":
             self._bind(self.w.name(name), "type_parameter", name, scope, [])
         elif kind == "export":

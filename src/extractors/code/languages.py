@@ -445,7 +445,7 @@ PHP = LangSpec(
     extensions=_F({".php"}),
     module_style="package",
     import_style="php",
-    identifiers=_F({"name", "variable_name"}),
+    identifiers=_F({"name", "variable_name", "relative_scope"}),
     members={
         "member_access_expression": ("object", "name"),
         "class_constant_access_expression": ("0", "1"),
@@ -463,7 +463,7 @@ PHP = LangSpec(
         {"parenthesized_expression", "argument", "named_type", "optional_type", "namespace_name"}
     ),
     receiver_texts=_F({"$this", "self", "static"}),
-    super_types=_F({"relative_scope"}),
+    super_texts=_F({"parent"}),
     strip_name="\\",
 )
 PHP_PROFILE = Profile(

@@ -16,12 +16,20 @@
   body: (_)? @body) @definition.method
 [(anonymous_function) (arrow_function)] @definition.lambda
 
-(property_declaration type: (_)? @type (property_element name: (variable_name) @name
+; A property is written ``$this->name`` (no ``$``); a static one ``self::$count``.
+((property_declaration type: (_)? @type (property_element name: (variable_name (name) @name)
   (_)? @value)) @field
+  (#not-match? @field "(^|\\s)static\\s"))
+((property_declaration type: (_)? @type (property_element name: (variable_name) @name
+  (_)? @value)) @field
+  (#match? @field "(^|\\s)static\\s"))
 (simple_parameter type: (_)? @type name: (variable_name) @name) @param
-(property_promotion_parameter type: (_)? @type name: (variable_name) @name) @field
+(variadic_parameter type: (_)? @type name: (variable_name) @name) @param
+; ``__construct(private float $radius)``: a parameter and a property of the class at once.
+(property_promotion_parameter type: (_)? @type name: (variable_name) @name) @param
+(property_promotion_parameter type: (_)? @type name: (variable_name (name) @name)) @field @promoted
 (assignment_expression left: (variable_name) @name right: (_) @value) @local
-(assignment_expression left: (member_access_expression) @target right: (_) @value) @assign
+(foreach_statement (_) @value . (variable_name) @name) @local
 (foreach_statement (_) (pair (_) (variable_name) @name)) @local
 (const_element (name) @name (_) @value) @local
 
