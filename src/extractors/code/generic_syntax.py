@@ -546,7 +546,7 @@ class Collector:
                 line=stmt.start_point[0] + 1,
                 scope=self.out.scopes[self.scope_at(stmt.start_byte)].qualname,
                 node=source,
-                name_node=name if name is not None else last_name(self.spec, source),
+                name_node=last_name(self.spec, name if name is not None else source),
                 scope_index=self.scope_at(stmt.start_byte),
             )
             self.out.imports.append(imp)

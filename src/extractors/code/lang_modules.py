@@ -18,7 +18,7 @@ import posixpath
 from tree_sitter import Node
 
 from extractors.base import ImportBinding
-from extractors.code.generic_syntax import GImport
+from extractors.code.generic_syntax import GImport, last_name
 from extractors.code.lang_spec import LangSpec
 
 _JS_EXTS = (".d.ts", ".tsx", ".ts", ".jsx", ".mjs", ".cjs", ".js")
@@ -81,7 +81,7 @@ def bindings(spec: LangSpec, path: str, imp: GImport, src: bytes) -> list[Import
     """The bindings one import statement makes (``local`` '*' for wildcards, '' for none)."""
     style = spec.import_style
     if style == "rust":
-        return _rust(path, imp, src)
+        return _rust(spec, path, imp, src)
     raw = imp.source.strip().strip("'\"`").strip()
     if style == "ruby" and imp.name == "require_relative":
         level, parts = _relative(raw if raw.startswith(".") else "./" + raw, (".rb",))
@@ -164,16 +164,20 @@ def _absolute_path(spec: LangSpec, path: str, raw: str) -> tuple[int, list[str]]
     return 0, [_seg(p) for p in raw.split("/") if p and p != "."]
 
 
-def _rust(path: str, imp: GImport, src: bytes) -> list[ImportBinding]:
+def _rust(spec: LangSpec, path: str, imp: GImport, src: bytes) -> list[ImportBinding]:
     node = imp.node
     if node is None:
         return []
+    # A match per name of a use list (``use a::{B, C as D}``): the paths ending at that name.
+    only = imp.name_node.start_byte if imp.name and imp.name_node is not None else -1
     crate, _ = _rust_crate(path)
     if node.parent is not None and node.parent.type == "mod_item":  # ``mod x;``
         name = _text(src, node)
         return [ImportBinding(local=name, target=name, level=1, line=imp.line, scope=imp.scope)]
     out: list[ImportBinding] = []
-    for parts, alias, wildcard in _use_tree(node, src):
+    for parts, alias, wildcard, leaf in _use_tree(node, src):
+        if only >= 0 and last_name(spec, leaf).start_byte != only:
+            continue
         if parts and parts[-1] == "self":
             parts = parts[:-1]
         level = 0
@@ -214,20 +218,21 @@ def _path_parts(node: Node | None, src: bytes) -> list[str]:
     return parts[::-1]
 
 
-def _use_tree(node: Node, src: bytes) -> list[tuple[list[str], str, bool]]:
-    """Every path a ``use`` argument names: (parts, alias, wildcard); iterative and capped."""
-    out: list[tuple[list[str], str, bool]] = []
+def _use_tree(node: Node, src: bytes) -> list[tuple[list[str], str, bool, Node]]:
+    """Every path a ``use`` argument names: (parts, alias, wildcard, the node naming it);
+    iterative and capped."""
+    out: list[tuple[list[str], str, bool, Node]] = []
     stack: list[tuple[Node, list[str]]] = [(node, [])]
     while stack and len(out) < _MAX_USES:
         n, prefix = stack.pop()
         t = n.type
         if t == "use_as_clause":
-            alias = n.child_by_field_name("alias")
-            parts = _path_parts(n.child_by_field_name("path"), src)
-            out.append(([*prefix, *parts], _text(src, alias) if alias else "", False))
+            alias, named = n.child_by_field_name("alias"), n.child_by_field_name("path")
+            parts = _path_parts(named, src)
+            out.append(([*prefix, *parts], _text(src, alias) if alias else "", False, named or n))
         elif t == "use_wildcard":
             inner = n.named_children[0] if n.named_child_count else None
-            out.append(([*prefix, *_path_parts(inner, src)], "", True))
+            out.append(([*prefix, *_path_parts(inner, src)], "", True, n))
         elif t == "scoped_use_list":
             base = _path_parts(n.child_by_field_name("path"), src)
             lst = n.child_by_field_name("list")
@@ -236,5 +241,5 @@ def _use_tree(node: Node, src: bytes) -> list[tuple[list[str], str, bool]]:
         elif t == "use_list":
             stack.extend((c, prefix) for c in reversed(n.named_children))
         elif t in ("scoped_identifier", "identifier", "crate", "self", "super"):
-            out.append(([*prefix, *_path_parts(n, src)], "", False))
+            out.append(([*prefix, *_path_parts(n, src)], "", False, n))
     return out

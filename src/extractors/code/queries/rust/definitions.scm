@@ -30,7 +30,8 @@
 (parameter pattern: (_) @name type: (_) @type) @param
 (closure_parameters (identifier) @name) @param
 (let_declaration pattern: (_) @name type: (_)? @type value: (_)? @value) @local
-(for_expression pattern: (_) @name) @local
+; ``for c in items``: an element of ``items`` (a slice of T is written as a T).
+(for_expression pattern: (_) @name value: (_) @value) @local
 (const_item name: (identifier) @name type: (_) @type value: (_)? @value) @local
 (static_item name: (identifier) @name type: (_) @type value: (_)? @value) @local
 
