@@ -28,7 +28,7 @@ FLOORS = {
     "php": (24, 24),
     "ruby": (16, 18),
     "rust": (28, 29),
-    "typescript": (55, 58),
+    "typescript": (63, 66),
 }
 
 

@@ -203,7 +203,7 @@ class Collector:
             # An anonymous object (``return { v: 1 }`` in any block) is named by its position,
             # unique in the file: it belongs to its function, where return values are read.
             if scope.kind in CLASS_KINDS and scope.name.startswith("<"):
-                while scopes[scope.parent].kind == "block":
+                while scopes[scope.parent].kind == "block" or self._literal(scope.parent):
                     scope.parent = scopes[scope.parent].parent
         for scope in scopes[1:]:  # parents precede children: spans sorted by start
             outer = scopes[scope.parent].qualname
@@ -272,6 +272,30 @@ class Collector:
         if returns is not None:
             d.values += self.w.instance_of(returns)
         self.out.defs.append(d)
+        if scope.kind == "namespace" and scope.prefix and "receiver" not in scope.caps:
+            self._outer_namespaces(scope, outer, name_node)
+
+    def _outer_namespaces(self, scope: GScope, outer: str, name_node: Node) -> None:
+        """``namespace a.b.c { }`` declares ``a`` and ``a.b`` too (no entities of their own)."""
+        found: list[Node] = []
+        stack = [name_node]
+        while stack and len(found) < _MAX_PATTERN:
+            n = stack.pop()
+            if n.type in self.spec.identifiers:
+                found.append(n)
+            else:
+                stack.extend(n.named_children)
+        found.sort(key=lambda n: n.start_byte)
+        parts = scope.prefix.split(".")
+        if [self.w.name(n) for n in found[:-1]] != parts:
+            return
+        for i, (part, n) in enumerate(zip(parts, found, strict=False)):
+            line, col = n.start_point
+            owner = ".".join(p for p in (outer, *parts[:i]) if p)
+            self.out.defs.append(
+                GDef(part, "class", scope.parent, owner, line + 1, col, detail=scope.kind)
+            )
+            self.def_sites.add(n.start_byte)
 
     def _impls(self) -> None:
         """Bases named where a type is implemented (``impl Trait for Type``) join the type's

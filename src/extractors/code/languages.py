@@ -80,7 +80,10 @@ JAVASCRIPT = LangSpec(
     ),
 )
 _TS = replace(
-    JAVASCRIPT, casts=_F({"as_expression"}), transparent=JAVASCRIPT.transparent - {"as_expression"}
+    JAVASCRIPT,
+    casts=_F({"as_expression"}),
+    transparent=JAVASCRIPT.transparent - {"as_expression"},
+    objects=JAVASCRIPT.objects | {"object_type"},  # ``let p: { x: number }``
 )
 TYPESCRIPT = replace(_TS, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
 TSX = replace(_TS, name="tsx", extensions=_F({".tsx"}))

@@ -66,10 +66,15 @@
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
 
+; A declared type is the value's type; ``typeof e`` is the type of the value ``e`` holds.
 (lexical_declaration (variable_declarator name: (_) @name type: (type_annotation (_) @type)?
-  value: (_)? @value) @local)
+  value: (_)? @value) @local (#not-match? @type "^typeof"))
 (variable_declaration (variable_declarator name: (_) @name type: (type_annotation (_) @type)?
-  value: (_)? @value) @local @hoist)
+  value: (_)? @value) @local @hoist (#not-match? @type "^typeof"))
+(lexical_declaration (variable_declarator name: (_) @name
+  type: (type_annotation (type_query (_) @value))) @local)
+(variable_declaration (variable_declarator name: (_) @name
+  type: (type_annotation (type_query (_) @value))) @local @hoist)
 
 ; Block scopes: ``let``/``const`` inside braces and loop heads are not seen outside them
 ; (``var`` is hoisted to its function: @hoist).
@@ -91,7 +96,9 @@
 (arrow_function parameter: (identifier) @name) @param
 (catch_clause parameter: (identifier) @name) @local
 (public_field_definition name: (_) @name type: (type_annotation (_) @type)? value: (_)? @value) @field
-(property_signature name: (_) @name type: (type_annotation (_) @type)?) @field
+((property_signature name: (_) @name type: (type_annotation (_) @type)?) @field
+  (#not-match? @type "^typeof"))
+(property_signature name: (_) @name type: (type_annotation (type_query (_) @value))) @field
 (type_alias_declaration name: (_) @name value: (_) @value) @local
 
 (assignment_expression
@@ -128,6 +135,8 @@
 ; ``type T = { f: number }`` declares a shape as an interface does: ``x.f`` of an ``x: T`` is
 ; its ``f``.
 (type_alias_declaration name: (_) @name value: (object_type) @body) @definition.interface
+; An object type written in place (``let p: { x: number }``) is an anonymous one.
+(object_type) @definition.object
 
 ; A type parameter names a type inside its generic declaration.
 (type_parameters (type_parameter name: (type_identifier) @name) @typeparam)

@@ -14,3 +14,6 @@
 (pair key: (property_identifier) @skip)
 (labeled_statement label: (statement_identifier) @skip)
 (predefined_type) @skip
+
+; ``M.N.A``: ``N`` is a member of ``M``.
+(nested_identifier property: (_) @member)
