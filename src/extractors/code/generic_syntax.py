@@ -590,7 +590,9 @@ class Collector:
             start = node.start_byte
             if start in skip or self.in_error(start):
                 continue
-            self._ref(self.w.name(node), node, node, callees)
+            # Ruby ``@x`` is a member of the receiver wherever it is written.
+            ivar = node.type in self.spec.instance_vars
+            self._ref(self.w.expr(node) if ivar else self.w.name(node), node, node, callees)
         for node in members:
             chain = node.parent
             while chain is not None and chain.type in self.spec.transparent:

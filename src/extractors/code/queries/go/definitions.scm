@@ -41,6 +41,8 @@
 (var_spec name: (identifier) @name type: (_)? @type value: (expression_list)? @value) @local
 (const_spec name: (identifier) @name value: (_)? @value) @local
 (range_clause left: (expression_list) @name) @local
+; ``for _, s := range shapes``: s is an element of shapes (a []Shape is written as a Shape).
+(range_clause left: (expression_list (_) . (identifier) @name .) right: (_) @value) @local
 
 (return_statement (expression_list) @value) @return
 (package_clause (package_identifier) @name) @package

@@ -22,4 +22,5 @@
 (for pattern: (identifier) @name) @local
 
 (method body: (body_statement (_) @value .)) @return
+(method body: (body_statement (_) @value . (comment)+ .)) @return
 (return (argument_list (_) @value)) @return
