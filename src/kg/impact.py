@@ -133,6 +133,8 @@ class RepoCache:
     uses: dict[str, frozenset[str]] = field(default_factory=dict)
     # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
     buffers: dict[str, bytes] = field(default_factory=dict)
+    # Only the hashes are read yet (the pipeline reads the rest when something changed).
+    partial: bool = False
 
     def forget(self, paths: Iterable[str]) -> None:
         for path in paths:
@@ -188,10 +190,14 @@ class RepoCache:
             renamed |= renamed_entities(self.tables.get(path), None)
         for path, ex in extracts.items():
             digest = ex.symbols.interface_digest()
-            if self.interfaces.get(path) == digest:
+            old = self.tables.get(path)
+            # Digests of tables read back from the store are computed when first compared.
+            known = self.interfaces.get(path)
+            if known is None and old is not None:
+                known = old.interface_digest()
+            if known == digest:
                 continue
             self.interfaces[path] = digest
-            old = self.tables.get(path)
             changes[path] = changed_names(old, ex.symbols) if old is not None else None
             renamed |= renamed_entities(old, ex.symbols)
         return changes, renamed

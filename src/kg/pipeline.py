@@ -236,6 +236,7 @@ class Indexer:
         report.files_changed, report.files_deleted = len(changed), len(deleted)
         if not changed and not deleted:
             return []
+        await self._complete(repo, cache)
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
         file_batches = list(self._file_batches(repo, extracts, hashes, deleted))
         changes, renamed = cache.interface_changes(extracts, deleted)
@@ -279,24 +280,21 @@ class Indexer:
         cache = self._caches.get(repo)
         if cache is not None:
             return cache
-        cache = RepoCache()
+        # Hashes alone tell whether anything changed; the rest waits for a change.
+        cache = RepoCache(partial=True)
         for key, value in (await self._store.states(repo, HASH)).items():
             cache.hashes[key[len(HASH) :]] = value
-        for key, raw in (await self._store.states(repo, SYMTAB)).items():
-            try:
-                table = SymbolTable.model_validate_json(raw)
-            except ValidationError:
-                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", key)
-                continue
-            path = key[len(SYMTAB) :]
-            cache.tables[path] = table
-            cache.interfaces[path] = table.interface_digest()
-        for key, raw in (await self._store.states(repo, DEPS)).items():
-            cache.deps[key[len(DEPS) :]] = set(json.loads(raw))
-        for key, raw in (await self._store.states(repo, USES)).items():
-            cache.uses[key[len(USES) :]] = frozenset(json.loads(raw))
         self._caches[repo] = cache
         return cache
+
+    async def _complete(self, repo: str, cache: RepoCache) -> None:
+        """Read the symbol tables, dependencies and uses a partial cache still lacks."""
+        if not cache.partial:
+            return
+        raw = [await self._store.states(repo, prefix) for prefix in (SYMTAB, DEPS, USES)]
+        # Decoding every file's table is CPU work (a second on a large repository with the
+        # collector running, a fifth of that without): off the event loop, collector paused.
+        await asyncio.to_thread(_decode_into, cache, *raw)
 
     def _candidate(self, root: Path, change: FileChange, report: IndexReport) -> Candidate | None:
         """The file as it is now (given bytes or read from disk); None when gone or skipped."""
@@ -525,3 +523,24 @@ def _by_extractor(
     candidates: Mapping[str, tuple[FileExtractor, Candidate]],
 ) -> dict[str, FileExtractor]:
     return {extractor.name: extractor for extractor, _ in candidates.values()}
+
+
+def _decode_into(
+    cache: RepoCache, tables: Mapping[str, str], deps: Mapping[str, str], uses: Mapping[str, str]
+) -> None:
+    """Fill ``cache`` from the pipeline's stored state (keys keep their prefixes); what the
+    cache already holds is newer and stays."""
+    with gc_paused():
+        for key, raw in tables.items():
+            path = key[len(SYMTAB) :]
+            if path in cache.tables:
+                continue
+            try:
+                cache.tables[path] = SymbolTable.model_validate_json(raw)
+            except ValidationError:
+                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", key)
+        for key, raw in deps.items():
+            cache.deps.setdefault(key[len(DEPS) :], set(json.loads(raw)))
+        for key, raw in uses.items():
+            cache.uses.setdefault(key[len(USES) :], frozenset(json.loads(raw)))
+    cache.partial = False

@@ -98,3 +98,28 @@ async def test_value_flowing_through_an_alias_counts_as_a_change(tmp_path: Path)
         assert await edit(indexer, root, "m.py", text) == ["m.py", "user.py"]
         relations = {r.id for r in await rt.store.relations(root.name, CODE)}
     await same_as_fresh(root, tmp_path, relations, "fresh-alias")
+
+
+async def test_a_new_indexer_reads_stored_tables_only_once_something_changed(
+    tmp_path: Path,
+) -> None:
+    """``kg index`` starts a new indexer each run: an unchanged tree must not pay for decoding
+    every symbol table, and a changed one must still re-resolve exactly the dependents."""
+    root = tmp_path / "lazy"
+    write(root, FILES)
+    settings = Settings(graph_url=f"sqlite:///{tmp_path}/g.db", embed=False, history=False)
+    async with open_runtime(settings) as rt:
+        await rt.indexer(embed=False).index(root)
+
+        unchanged = rt.indexer(embed=False)
+        report = await unchanged.index(root)
+        assert report.files_changed == 0 and not report.wrote_anything
+        cache = unchanged._caches[root.name]
+        assert cache.partial and not cache.tables and not cache.deps
+
+        renamed = FILES["pkg/core.py"].replace("beta", "delta")
+        write(root, {"pkg/core.py": renamed})
+        report = await rt.indexer(embed=False).index(root)
+        assert report.resolved == ["b.py", "d.py", "f.py", "pkg/core.py"]
+        relations = {r.id for r in await rt.store.relations(root.name, CODE)}
+    await same_as_fresh(root, tmp_path, relations, "fresh")
