@@ -322,6 +322,9 @@ class Evaluator:
 
     def _wildcard(self, path: str, level: int, target: str, name: str) -> list[Node]:
         module = self.module_name(path, level, target)
+        if module is None and self.profile.global_scope and not level:
+            # A namespace made visible (C++ ``using namespace geo``): its names in any file.
+            return [DefNode(p, d) for p, d in self.index.scoped(target, name)]
         if module is None or ("*", module, name) in self._active:
             return []
         if name not in self._star_names(module):  # most lookups miss most starred modules

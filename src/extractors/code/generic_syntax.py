@@ -8,7 +8,8 @@ definitions.scm
     ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
     ``impl`` belongs to), ``@returns`` (return type); ``@typeparam`` (``@name``: a type
     parameter, seen from its generic's members); ``@local``/``@field``/``@param`` with
-    ``@name``, ``@type``, ``@value`` (``@promoted``: bound in the enclosing class);
+    ``@name``, ``@type``, ``@value`` (``@promoted``: bound in the enclosing class, ``@outer``:
+    in the scope around the one it is written in);
     ``@assign`` (``@target``, ``@value``); ``@return`` (``@value``); ``@default``
     (``@value``, JavaScript ``export default``); ``@package`` (``@name``: the package or
     namespace the file declares).
@@ -360,6 +361,8 @@ class Collector:
             if "rebind" in caps and (scope, self.w.name(name)) in self.declared:
                 break
             scope = self.out.scopes[scope].parent  # JavaScript ``var``: its function's
+        if "outer" in caps and scope:  # C ``enum { RED }``: RED is a name of the enum's scope
+            scope = max(self.spans.parent[scope], 0)
         if "promoted" in caps and self._enclosing_class(scope) >= 0:
             scope = self._enclosing_class(scope)  # ``__construct(private $x)``: a property
         if kind == "typeparam":

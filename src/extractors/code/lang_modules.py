@@ -87,6 +87,8 @@ def bindings(spec: LangSpec, path: str, imp: GImport, src: bytes) -> list[Import
         level, parts = _relative(raw if raw.startswith(".") else "./" + raw, (".rb",))
     elif style == "js":
         level, parts = _relative(raw, _JS_EXTS)
+    elif style == "c" and imp.namespace:  # C++ ``using namespace a::b``
+        return [_bind(imp, "*", [p for p in raw.split("::") if p], 0)]
     elif style in ("go", "c", "ruby"):
         level, parts = _absolute_path(spec, path, raw)
     else:  # java, kotlin, csharp, php: dotted names

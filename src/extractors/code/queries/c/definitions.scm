@@ -34,7 +34,12 @@
 (type_definition type: (_) @value declarator: (type_identifier) @name) @local
 
 (field_declaration type: (_) @type declarator: (field_identifier) @name) @field
-(enumerator name: (identifier) @name) @local
+(field_declaration type: (_) @type
+  declarator: (pointer_declarator declarator: (field_identifier) @name)) @field
+(field_declaration type: (_) @type
+  declarator: (array_declarator declarator: (field_identifier) @name)) @field
+; An enumerator is a name of the scope around its enum (``RED``, not ``Color.RED``).
+(enumerator name: (identifier) @name) @local @outer
 (parameter_declaration type: (_) @type declarator: (identifier) @name) @param
 (parameter_declaration type: (_) @type declarator: (pointer_declarator
   declarator: (identifier) @name)) @param
@@ -47,3 +52,11 @@
 (preproc_function_def name: (identifier) @name) @local
 
 (return_statement (_) @value) @return
+
+; Block scopes: a declaration inside braces or a loop head is not seen outside them.
+(compound_statement (compound_statement) @definition.block)
+(for_statement) @definition.block
+(if_statement consequence: (compound_statement) @definition.block)
+(else_clause (compound_statement) @definition.block)
+(while_statement body: (compound_statement) @definition.block)
+(do_statement body: (compound_statement) @definition.block)

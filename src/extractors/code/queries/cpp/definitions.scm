@@ -48,7 +48,17 @@
 (struct_specifier (base_class_clause (_) @base)) @heritage
 
 (field_declaration type: (_) @type declarator: (field_identifier) @name) @field
-(enumerator name: (identifier) @name) @local
+(field_declaration type: (_) @type
+  declarator: (pointer_declarator declarator: (field_identifier) @name)) @field
+(field_declaration type: (_) @type
+  declarator: (array_declarator declarator: (field_identifier) @name)) @field
+(field_declaration type: (_) @type
+  declarator: (reference_declarator (field_identifier) @name)) @field
+; A plain enum's enumerators are names of the scope around it; an ``enum class``'s its own.
+((enum_specifier body: (enumerator_list (enumerator name: (identifier) @name))) @local @outer
+  (#not-match? @local "^enum\\s+(class|struct)"))
+((enum_specifier body: (enumerator_list (enumerator name: (identifier) @name))) @local
+  (#match? @local "^enum\\s+(class|struct)"))
 (parameter_declaration type: (_) @type declarator: (identifier) @name) @param
 (parameter_declaration type: (_) @type declarator: (_ (identifier) @name)) @param
 (declaration type: (_) @type declarator: (identifier) @name) @local
@@ -63,3 +73,12 @@
 (for_range_loop declarator: (identifier) @name) @local
 
 (return_statement (_) @value) @return
+
+; Block scopes: a declaration inside braces or a loop head is not seen outside them.
+(compound_statement (compound_statement) @definition.block)
+(for_statement) @definition.block
+(if_statement consequence: (compound_statement) @definition.block)
+(else_clause (compound_statement) @definition.block)
+(while_statement body: (compound_statement) @definition.block)
+(do_statement body: (compound_statement) @definition.block)
+(for_range_loop) @definition.block
