@@ -3,6 +3,10 @@
 
 (type_spec name: (type_identifier) @name type: (struct_type) @body) @definition.struct
 (type_spec name: (type_identifier) @name type: (interface_type) @body) @definition.interface
+; An embedded struct or interface lends its fields and methods (``d.Name()`` of an embedded Base).
+(type_spec type: (struct_type (field_declaration_list (field_declaration !name type: (_) @base))))
+  @heritage
+(type_spec type: (interface_type (type_elem (_) @base))) @heritage
 
 (function_declaration
   name: (identifier) @name
