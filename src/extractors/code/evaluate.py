@@ -142,9 +142,11 @@ class Evaluator:
         for obj in self.objects(node):
             if not isinstance(obj, TupleNode):
                 continue
-            if 0 <= op.index < len(obj.items):
+            # A typed language's array literal is an array of any of its elements' types.
+            precise = not self._typed(obj.ctx.path)
+            if precise and 0 <= op.index < len(obj.items):
                 out += self.eval(obj.items[op.index], obj.ctx)
-            elif op.index == -1:  # an index we cannot read (``xs[i]``): any element
+            elif op.index == -1 or not precise:  # ``xs[i]``: any element
                 out += [r for item in obj.items for r in self.eval(item, obj.ctx)]
         return out
 
@@ -700,7 +702,7 @@ class Evaluator:
                 alias = n.d.kind == "export" or n.d.qualname == "default"
                 if n.d.kind in _ALIASES | {"parameter"} and (alias or not self._typed(n.path)):
                     ctx = self.def_ctx(n)
-                    paths = [e for e in map(parse, n.d.values) if e.is_path]
+                    paths = [e for e in map(parse, n.d.values) if _reads(e)]
                     todo += [r for e in paths for r in self.eval(e, ctx)]
             elif isinstance(n, BindNode):
                 out.add((n.path, n.b.line))
@@ -711,6 +713,11 @@ class Evaluator:
                     if ti is not None and ti.module_line:
                         out.add((path, ti.module_line))
         return out
+
+
+def _reads(e: Expr) -> bool:
+    """A value that only reads names, members and elements (an alias of what it reads)."""
+    return e.head == "name" and all(isinstance(op, Attr | Index) for op in e.ops)
 
 
 def _rebinds(n: Node) -> bool:

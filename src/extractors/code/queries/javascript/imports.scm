@@ -20,8 +20,15 @@
 
 (export_statement "*" @wildcard source: (string) @source) @import
 
+; ``require`` gives the module's ``module.exports``: what it assigned there, else its names.
 (variable_declarator
   name: (identifier) @namespace
+  value: (call_expression
+    function: (identifier) @_require
+    arguments: (arguments . (string) @source .))
+  (#eq? @_require "require")) @import
+(variable_declarator
+  name: (identifier) @default
   value: (call_expression
     function: (identifier) @_require
     arguments: (arguments . (string) @source .))

@@ -140,3 +140,6 @@
 
 ; A type parameter names a type inside its generic declaration.
 (type_parameters (type_parameter name: (type_identifier) @name) @typeparam)
+
+; ``export = A``: the module is ``A`` to ``require`` (as ``module.exports = A``).
+(export_statement "=" (_) @value) @default
