@@ -27,7 +27,7 @@ FLOORS = {
     "kotlin": (23, 23),
     "php": (24, 24),
     "ruby": (16, 18),
-    "rust": (28, 29),
+    "rust": (48, 48),
     "typescript": (66, 69),
 }
 
