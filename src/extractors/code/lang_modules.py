@@ -186,8 +186,14 @@ def _rust(spec: LangSpec, path: str, imp: GImport, src: bytes) -> list[ImportBin
         if parts and parts[0] == "crate":
             parts = [crate, *parts[1:]]
         elif parts and parts[0] in ("self", "super"):
-            level = 1 if parts[0] == "self" else 1 + sum(1 for p in parts if p == "super")
-            parts = [p for p in parts if p not in ("self", "super")]
+            supers = sum(1 for p in parts if p == "super")
+            rest = [p for p in parts if p not in ("self", "super")]
+            # Inside ``mod ops { ... }`` of a file, self/super start at the inline module.
+            inline = imp.scope.split(".") if imp.scope else []
+            if supers <= len(inline):
+                level, parts = 1, [*inline[: len(inline) - supers], *rest]
+            else:
+                level, parts = 1 + supers - len(inline), rest
         if not parts and not wildcard:
             continue
         local = "*" if wildcard else (alias or parts[-1])

@@ -53,6 +53,7 @@ JAVASCRIPT = LangSpec(
     ),
     receiver_types=_F({"this"}),
     super_types=_F({"super"}),
+    arguments="arguments",
     wrappers=_F({"export_statement"}),
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),
@@ -334,8 +335,8 @@ RUST = LangSpec(
 )
 RUST_PROFILE = Profile(
     language="rust",
-    class_scope_encloses=False,
-    flow_sensitive=False,
+    class_scope_encloses=True,  # an inline mod body is seen from its functions
+    flow_sensitive=True,  # ``let x = x + 1`` shadows: a use sees the latest let before it
     hidden_kinds=_F({"constructor"}),
     open_classes=True,
     builtins=_F(
