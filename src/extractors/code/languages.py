@@ -53,7 +53,6 @@ JAVASCRIPT = LangSpec(
     ),
     receiver_types=_F({"this"}),
     super_types=_F({"super"}),
-    arguments="arguments",
     wrappers=_F({"export_statement"}),
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),
