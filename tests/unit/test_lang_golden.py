@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (21, 21),
     "go": (45, 45),
     "java": (47, 47),
-    "javascript": (99, 100),
+    "javascript": (101, 102),
     "kotlin": (23, 23),
     "php": (24, 24),
     "ruby": (16, 18),
     "rust": (48, 48),
-    "typescript": (66, 69),
+    "typescript": (67, 70),
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from extractors.base import Definition
 from extractors.code.expr import RECEIVER, Attr, Call, Expr, Index, parse
+from extractors.code.lang_spec import ALL_ARGUMENTS
 from extractors.code.nodes import (
     STABLE,
     ArgNode,
@@ -670,6 +671,8 @@ class Evaluator:
         env: list[tuple[str, tuple[Node, ...]]] = []
         for p, arg in zip(positional, op.args, strict=False):
             env.append((p.qualname, tuple(self.eval(arg, ctx))))
+        every = [p for p in params if p.index == ALL_ARGUMENTS]  # JavaScript ``arguments``
+        env += [(p.qualname, (TupleNode(op.args, ctx),)) for p in every]
         by_name = {def_name(p): p for p in params}
         for key, arg in op.kwargs:
             if key in by_name:

@@ -28,7 +28,7 @@ from tree_sitter import Node
 
 from extractors.code.engine import QueryEngine
 from extractors.code.expr import RECEIVER, UNKNOWN, parse
-from extractors.code.lang_spec import ExprWriter, LangSpec, child
+from extractors.code.lang_spec import ALL_ARGUMENTS, ExprWriter, LangSpec, child
 from extractors.code.spans import Spans
 from kg.model import RelationKind
 
@@ -333,6 +333,13 @@ class Collector:
             return
         if kind == "return":
             self._return(caps)
+            return
+        if kind == "arguments":
+            body = anchor.child_by_field_name("body")
+            if body is not None and self.spec.arguments:
+                scope = self.scope_at(body.start_byte)
+                d = self._bind(self.spec.arguments, "parameter", body, scope, [], mark=False)
+                d.index = ALL_ARGUMENTS
             return
         if kind == "default":
             value = _first(caps, "value")
@@ -656,6 +663,7 @@ _BINDINGS = frozenset(
         "return",
         "default",
         "package",
+        "arguments",
     }
 )
 

@@ -57,6 +57,12 @@ class LangSpec:
     # Destructuring pattern node types → role: object, array, pair (key/value fields), short
     # (``{ a }``: key and name at once), default (``left = right``).
     patterns: Mapping[str, str] = field(default_factory=dict)
+    # JavaScript ``arguments``: a name the functions an ``@arguments`` capture marks bind to
+    # all the values a call passes (a parameter of index ``ALL_ARGUMENTS``).
+    arguments: str = ""
+
+
+ALL_ARGUMENTS = -2
 
 
 def child(node: Node, spec: str) -> Node | None:

@@ -26,3 +26,7 @@
   (export_clause (export_specifier name: (_) @name @value !alias))) @export
 (export_statement !source
   (export_clause (export_specifier name: (_) @value alias: (_) @name))) @export
+
+; Functions (not arrow functions) bind ``arguments`` to what their call passes.
+[(function_declaration) (generator_function_declaration) (function_expression)
+ (generator_function) (method_definition)] @arguments
