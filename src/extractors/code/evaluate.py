@@ -561,6 +561,8 @@ class Evaluator:
                     for p, d in self.index.scoped(c.d.qualname, attr)
                     if p != c.path and self._shares_scope(c.path, p)
                 ]
+            if out and self._typed(cls.path):
+                break  # a typed member access means the nearest declaration (an override)
             todo += self.bases(c)
         return uniq(out)
 
@@ -713,7 +715,8 @@ class Evaluator:
             elif isinstance(n, ModNode) and not n.external:
                 for path in self.index.by_module.get(n.name, ()):
                     ti = self.index.index(path)
-                    if ti is not None and ti.module_line:
+                    # A typed module is a namespace of declarations, written nowhere itself.
+                    if ti is not None and ti.module_line and not self._typed(path):
                         out.add((path, ti.module_line))
         return out
 
