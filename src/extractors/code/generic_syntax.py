@@ -192,10 +192,16 @@ class Collector:
             lambdas.append((primary[len("definition.") :], caps[primary][0], caps))
         # A function or object bound by a declaration (``const f = () => 1``) is that one
         # scope: the anonymous pattern matching it too makes none.
-        claimed = {n.start_byte for _, _, caps in lambdas for n in caps.get("body", ())}
+        claimed = {
+            n.start_byte
+            for kind, _, caps in lambdas
+            if not _anonymous(kind, caps)
+            for n in caps.get("body", ())
+        }
         for kind, node, caps in lambdas:
-            anonymous = kind == "lambda" or (kind == "object" and "name" not in caps)
-            if not anonymous or node.start_byte not in claimed:
+            body = _first(caps, "body")
+            starts = {node.start_byte, body.start_byte if body is not None else -1}
+            if not _anonymous(kind, caps) or not starts & claimed:
                 self._add_scope(kind, node, caps)
         scopes = self.out.scopes
         self.spans = Spans([(s.start, s.end) for s in scopes])
@@ -643,6 +649,11 @@ class Collector:
 
 
 _ANONYMOUS = frozenset({"lambda", "block"})
+
+
+def _anonymous(kind: str, caps: Captures) -> bool:
+    """A function or class-like definition without a name of its own (a lambda, ``{ }``)."""
+    return kind == "lambda" or (kind in CLASS_KINDS and "name" not in caps)
 
 
 def _is_condition(branch: Node, child: Node) -> bool:

@@ -7,6 +7,9 @@
   (class_heritage (_) @base)?
   body: (class_body) @body) @definition.class
 
+; A class expression without a name is an anonymous class (``(class { y = 1 })``).
+(class !name (class_heritage (_) @base)? body: (class_body) @body) @definition.class
+
 (class
   name: (_) @name
   (class_heritage (_) @base)?

@@ -7,6 +7,9 @@
  (abstract_class_declaration name: (_) @name type_parameters: (_)? @params body: (class_body) @body)
  (class name: (_) @name type_parameters: (_)? @params body: (class_body) @body)] @definition.class
 
+; A class expression without a name is an anonymous class (``(class { y = 1 })``).
+(class !name body: (class_body) @body) @definition.class
+
 [(class_declaration (class_heritage (extends_clause value: (_) @base)))
  (abstract_class_declaration (class_heritage (extends_clause value: (_) @base)))
  (class (class_heritage (extends_clause value: (_) @base)))] @heritage
