@@ -63,6 +63,9 @@ class Profile:
     global_scope: bool = False  # Ruby/C: top-level names are visible everywhere
     open_classes: bool = False  # members defined apart from their class (Go, Rust, C++)
     suffix_imports: bool = False  # Go/C/Ruby: an import path ends with a project module
+    # A module is a site of its own (its first line: Python ``import a``); JavaScript's are
+    # namespaces of their exports, written nowhere themselves.
+    module_sites: bool = True
     # C/C++ headers (by extension): what a header declares at file, namespace or class level
     # is defined in another file; a use of either finds both.
     headers: frozenset[str] = frozenset()
@@ -715,8 +718,7 @@ class Evaluator:
             elif isinstance(n, ModNode) and not n.external:
                 for path in self.index.by_module.get(n.name, ()):
                     ti = self.index.index(path)
-                    # A typed module is a namespace of declarations, written nowhere itself.
-                    if ti is not None and ti.module_line and not self._typed(path):
+                    if ti is not None and ti.module_line and self.profile.module_sites:
                         out.add((path, ti.module_line))
         return out
 

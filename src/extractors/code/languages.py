@@ -53,6 +53,7 @@ JAVASCRIPT = LangSpec(
     ),
     receiver_types=_F({"this"}),
     super_types=_F({"super"}),
+    arguments="arguments",
     wrappers=_F({"export_statement"}),
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),
@@ -96,6 +97,7 @@ JS_PROFILE = Profile(
     member_values=_F({"typescript", "tsx"}),
     rebinding_kills=False,
     hidden_kinds=_F({"attribute", "constructor", "export"}),
+    module_sites=False,
     builtins=_F(
         {
             "console",
