@@ -72,6 +72,8 @@ class Profile:
     # Java: a field and a method may share a name; a call finds the method, any other use
     # the field.
     methods_apart: bool = False
+    # Java/C#/Kotlin/PHP/Ruby: a lambda's ``this`` is the one of the method it is written in.
+    lambda_receiver: bool = False
 
     @property
     def family(self) -> frozenset[str]:
@@ -172,8 +174,8 @@ class Evaluator:
     def _enclosing_class(self, ctx: Ctx, method_scope: bool) -> DefNode | None:
         ti = self.index.index(ctx.path)
         scope = ctx.scope
-        while _is_block(scope):  # ``this`` in a braces block is its function's
-            scope = parent(scope)
+        while _is_block(scope) or (self.profile.lambda_receiver and _is_lambda(scope)):
+            scope = parent(scope)  # ``this`` in a braces block is its function's
         while ti is not None and scope:
             owner = parent(scope)
             d = ti.by_qualname.get(owner)
@@ -738,9 +740,13 @@ def _is_block(scope: str) -> bool:
     return scope.rpartition(".")[2].startswith("<block")
 
 
+def _is_lambda(scope: str) -> bool:
+    return scope.rpartition(".")[2].startswith("<lambda")
+
+
 def _hoisted(c: Candidate) -> bool:
-    d = c.definition
-    return d is not None and d.kind in _HOISTED
+    d = c.definition  # declarations and imports are bound before the code runs
+    return (d is not None and d.kind in _HOISTED) or c.binding is not None
 
 
 def _visible(

@@ -55,3 +55,6 @@
     (call_expression
       function: (import)
       arguments: (arguments . (string) @source .)))) @import
+
+; ``export * as ns from "./m"``: the module's ``ns`` is m's namespace.
+(export_statement (namespace_export (identifier) @namespace) source: (string) @source) @import
