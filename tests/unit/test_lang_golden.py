@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (21, 21),
     "go": (45, 45),
     "java": (47, 47),
-    "javascript": (107, 108),
+    "javascript": (108, 109),
     "kotlin": (23, 23),
     "php": (24, 24),
     "ruby": (16, 18),

@@ -446,34 +446,36 @@ class Collector:
     def _destructure(self, pattern: Node, value: str | None, scope: int) -> None:
         """The names a destructuring pattern binds, each to its part of ``value``:
         ``{ a, b: c, d = 1 } = v`` binds ``a`` to ``v.a``, ``c`` to ``v.b``, ``d`` to ``v.d``;
-        ``[x, y] = v`` binds ``x`` to ``v[0]``. Bounded, without recursion."""
+        ``[x, y] = v`` binds ``x`` to ``v[0]`` (a default ``d = 1`` is a value of ``d`` too).
+        Bounded, without recursion."""
         roles, bound = self.spec.patterns, 0
-        stack: list[tuple[Node, str | None]] = [(pattern, value)]
+        stack: list[tuple[Node, str | None, list[str]]] = [(pattern, value, [])]
         while stack and bound < _MAX_PATTERN:
-            node, v = stack.pop()
+            node, v, defaults = stack.pop()
             role = roles.get(node.type, "")
             if node.type in self.spec.identifiers or role == "short":
                 name = self.w.name(node)
                 part = v if role != "short" else (f"{v}.{name}" if v else None)
-                self._bind(name, "local", node, scope, [part] if part else [])
+                self._bind(name, "local", node, scope, [part, *defaults] if part else defaults)
                 bound += 1
                 continue
             children = [c for c in node.named_children if c.type not in self.spec.comment_types]
             if role == "object":
-                stack += [(c, v) for c in reversed(children)]
+                stack += [(c, v, []) for c in reversed(children)]
             elif role == "array":
                 stack += [
-                    (c, f"{v}[{i}]" if v else None) for i, c in reversed([*enumerate(children)])
+                    (c, f"{v}[{i}]" if v else None, []) for i, c in reversed([*enumerate(children)])
                 ]
             elif role == "pair":
                 key, inner = node.child_by_field_name("key"), node.child_by_field_name("value")
                 text = self.w.name(key).strip("'\"`") if key is not None else ""
                 if inner is not None:
-                    stack.append((inner, f"{v}.{text}" if v and text.isidentifier() else None))
+                    part = f"{v}.{text}" if v and text.isidentifier() else None
+                    stack.append((inner, part, []))
             elif role == "default":
-                left = node.child_by_field_name("left")
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
                 if left is not None:
-                    stack.append((left, v))
+                    stack.append((left, v, [self.w.expr(right)] if right is not None else []))
             else:  # a rest element, or something else: its names, values unknown
                 for n in _names_in(self.spec, node):
                     self._bind(self.w.name(n), "local", n, scope, [])
