@@ -28,7 +28,7 @@ FLOORS = {
     "php": (24, 24),
     "ruby": (16, 18),
     "rust": (48, 48),
-    "typescript": (71, 74),
+    "typescript": (73, 76),
 }
 
 

@@ -8,7 +8,7 @@ pathological file costs a bounded amount of time and never overflows the stack.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractors.base import Definition
 from extractors.code.expr import RECEIVER, Attr, Call, Expr, Index, parse
@@ -37,6 +37,7 @@ _END = 1 << 30
 _TERMINAL = frozenset({"class", "function", "module", "lambda"})
 _HOISTED = frozenset({"class", "function"})
 _ALIASES = frozenset({"variable", "local", "attribute", "export"})
+_NEW = Call((), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,6 +656,9 @@ class Evaluator:
                 out.append(InstNode(obj))
             elif isinstance(obj, DefNode) and obj.d.kind == "function":
                 out += self._returns(obj, op, ctx)
+            elif isinstance(obj, TupleNode):  # a tuple type's instance: its items' instances
+                items = tuple(replace(e, ops=(*e.ops, _NEW)) for e in obj.items)
+                out.append(TupleNode(items, obj.ctx))
         return uniq(out)
 
     def _returns(self, fn: DefNode, op: Call, ctx: Ctx) -> list[Node]:

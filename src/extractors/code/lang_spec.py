@@ -190,8 +190,9 @@ class ExprWriter:
         return UNKNOWN
 
     def instance_of(self, type_node: Node | None) -> list[str]:
-        """The value a declaration of this type holds: an instance of the named class."""
+        """The value a declaration of this type holds: an instance of the named class (of a
+        tuple type ``[A, B]``: a tuple of their instances)."""
         name = self.type_name(type_node)
-        if name == UNKNOWN or "(" in name:
+        if name == UNKNOWN or ("(" in name and not name.startswith("(")):
             return []
         return [RECEIVER] if name == RECEIVER else [name + "()"]

@@ -85,6 +85,7 @@ _TS = replace(
     casts=_F({"as_expression"}),
     transparent=JAVASCRIPT.transparent - {"as_expression"},
     objects=JAVASCRIPT.objects | {"object_type"},  # ``let p: { x: number }``
+    tuples=JAVASCRIPT.tuples | {"tuple_type"},  # ``let t: [A, B]``
 )
 TYPESCRIPT = replace(_TS, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
 TSX = replace(_TS, name="tsx", extensions=_F({".tsx"}))
