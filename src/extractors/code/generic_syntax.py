@@ -6,8 +6,9 @@ definitions.scm
     ``@definition.<kind>`` (class, interface, struct, enum, trait, union, record, object,
     namespace, module, impl, function, method, constructor, lambda) with ``@name``, ``@body``,
     ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
-    ``impl`` belongs to), ``@returns`` (return type); ``@typeparam`` (``@name``: a type
-    parameter, seen from its generic's members); ``@local``/``@field``/``@param`` with
+    ``impl`` belongs to; ``@extension``: a Kotlin extension, a name of its file's scope too),
+    ``@returns`` (return type); ``@typeparam`` (``@name``: a type parameter, seen from its
+    generic's members); ``@local``/``@field``/``@param`` with
     ``@name``, ``@type``, ``@value`` (``@promoted``: bound in the enclosing class, ``@outer``:
     in the scope around the one it is written in);
     ``@assign`` (``@target``, ``@value``); ``@return`` (``@value``); ``@default``
@@ -279,6 +280,10 @@ class Collector:
         if returns is not None:
             d.values += self.w.instance_of(returns)
         self.out.defs.append(d)
+        if "extension" in scope.caps and scope.prefix:  # importable where it is written too
+            alias = GDef(scope.name, "export", scope.parent, outer, line + 1, col, alias=True)
+            alias.values.append(f"{scope.prefix}.{scope.name}")
+            self.out.defs.append(alias)
         if scope.kind == "namespace" and scope.prefix and "receiver" not in scope.caps:
             self._outer_namespaces(scope, outer, name_node)
 

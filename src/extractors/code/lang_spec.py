@@ -60,6 +60,10 @@ class LangSpec:
     # JavaScript ``arguments``: a name the functions an ``@arguments`` capture marks bind to
     # all the values a call passes (a parameter of index ``ALL_ARGUMENTS``).
     arguments: str = ""
+    # Collection types (``List<Item>``) whose instance is written as an instance of their
+    # element type (as a Go slice or a Rust array of T is a T): ``for (x in items)`` and
+    # lambdas over ``items`` read ``x.name`` as an ``Item``'s.
+    containers: frozenset[str] = frozenset()
 
 
 ALL_ARGUMENTS = -2
@@ -109,7 +113,7 @@ class ExprWriter:
             if name is None:
                 return UNKNOWN
             last = self.expr(name, depth + 1)
-            if obj is None:
+            if obj is None or obj == name:  # Kotlin ``x = 1``: a name alone, no member
                 first = node.children[0] if node.child_count else None
                 if first is not None and first.type in spec.receiver_types | {"this"}:
                     return f"{RECEIVER}.{last}"
@@ -181,6 +185,9 @@ class ExprWriter:
         """A type as the name of its class (``List<Foo>`` → ``List``, ``*Foo`` → ``Foo``)."""
         if node is None or depth > _MAX_DEPTH:
             return UNKNOWN
+        element = self._element_type(node) if self.spec.containers else None
+        if element is not None:
+            return self.type_name(element, depth + 1)
         text = self.expr(node, depth)
         if text != UNKNOWN:
             return text
@@ -188,6 +195,14 @@ class ExprWriter:
             if c.type not in self.spec.comment_types:
                 return self.type_name(c, depth + 1)
         return UNKNOWN
+
+    def _element_type(self, node: Node) -> Node | None:
+        """The last type argument of a container type (``Map<K, V>``: ``V``), else None."""
+        named = [c for c in node.named_children if c.type not in self.spec.comment_types]
+        if len(named) < 2 or self.text(named[0]) not in self.spec.containers:
+            return None
+        args = [c for c in named[-1].named_children if c.type not in self.spec.comment_types]
+        return args[-1] if "argument" in named[-1].type and args else None
 
     def instance_of(self, type_node: Node | None) -> list[str]:
         """The value a declaration of this type holds: an instance of the named class (of a

@@ -186,8 +186,55 @@ GO_PROFILE = Profile(
 )
 
 # -- Java / Kotlin / C# ----------------------------------------------------------------------
+# Collections whose instance is written as their element's (see ``LangSpec.containers``).
+_JVM_CONTAINERS = _F(
+    {
+        "List",
+        "ArrayList",
+        "LinkedList",
+        "Set",
+        "HashSet",
+        "TreeSet",
+        "Collection",
+        "Iterable",
+        "Iterator",
+        "Optional",
+        "Stream",
+        "Map",
+        "HashMap",
+        "TreeMap",
+        "Queue",
+        "Deque",
+        "ArrayDeque",
+        "MutableList",
+        "MutableSet",
+        "MutableMap",
+        "Sequence",
+        "Array",
+    }
+)
+_CSHARP_CONTAINERS = _F(
+    {
+        "List",
+        "IList",
+        "IEnumerable",
+        "ICollection",
+        "IReadOnlyList",
+        "IReadOnlyCollection",
+        "HashSet",
+        "ISet",
+        "Dictionary",
+        "IDictionary",
+        "Queue",
+        "Stack",
+        "IQueryable",
+        "Task",
+        "ValueTask",
+    }
+)
 JAVA = LangSpec(
     name="java",
+    containers=_JVM_CONTAINERS,
     extensions=_F({".java"}),
     module_style="package",
     import_style="java",
@@ -209,12 +256,18 @@ JAVA = LangSpec(
 )
 KOTLIN = LangSpec(
     name="kotlin",
+    containers=_JVM_CONTAINERS,
     extensions=_F({".kt", ".kts"}),
     module_style="package",
     import_style="java",
-    identifiers=_F({"simple_identifier", "type_identifier"}),
-    # ``identifier`` is the dotted name of a package or import header.
-    members={"navigation_expression": ("0", "-1"), "identifier": ("0", "-1")},
+    identifiers=_F({"simple_identifier", "type_identifier", "interpolated_identifier"}),
+    # ``identifier`` is the dotted name of a package or import header; an assignment's target
+    # (``this.total = t``) is a directly assignable expression.
+    members={
+        "navigation_expression": ("0", "-1"),
+        "identifier": ("0", "-1"),
+        "directly_assignable_expression": ("0", "-1"),
+    },
     calls={"call_expression": ("0", "-1")},
     transparent=_F(
         {
@@ -234,6 +287,7 @@ KOTLIN = LangSpec(
 )
 CSHARP = LangSpec(
     name="csharp",
+    containers=_CSHARP_CONTAINERS,
     extensions=_F({".cs"}),
     module_style="package",
     import_style="csharp",
@@ -260,6 +314,8 @@ CSHARP = LangSpec(
 )
 JVM_PROFILE = Profile(
     language="java",
+    lambda_receiver=True,
+    member_values=_F({"java"}),
     class_scope_encloses=True,
     flow_sensitive=False,
     methods_apart=True,
@@ -287,6 +343,8 @@ JVM_PROFILE = Profile(
 )
 KOTLIN_PROFILE = Profile(
     language="kotlin",
+    lambda_receiver=True,
+    member_values=_F({"kotlin"}),
     class_scope_encloses=True,
     flow_sensitive=False,
     methods_apart=True,
@@ -296,6 +354,8 @@ KOTLIN_PROFILE = Profile(
 )
 CSHARP_PROFILE = Profile(
     language="csharp",
+    lambda_receiver=True,
+    member_values=_F({"csharp"}),
     class_scope_encloses=True,
     flow_sensitive=False,
     hidden_kinds=_F({"constructor"}),
@@ -424,6 +484,8 @@ RUBY = LangSpec(
 )
 RUBY_PROFILE = Profile(
     language="ruby",
+    lambda_receiver=True,
+    member_values=_F({"ruby"}),
     class_scope_encloses=True,
     flow_sensitive=False,
     hidden_kinds=_F({"constructor"}),
@@ -474,6 +536,8 @@ PHP = LangSpec(
 )
 PHP_PROFILE = Profile(
     language="php",
+    lambda_receiver=True,
+    member_values=_F({"php"}),
     class_scope_encloses=False,
     flow_sensitive=False,
     hidden_kinds=_F({"constructor"}),

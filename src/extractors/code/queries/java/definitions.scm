@@ -29,14 +29,23 @@
 (field_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @name
   value: (_)? @value)) @field
 (local_variable_declaration type: (_) @type declarator: (variable_declarator
-  name: (identifier) @name value: (_)? @value)) @local
+  name: (identifier) @name value: (_)? @value) (#not-eq? @type "var")) @local
+; ``var x = new Item()``, ``for (var x : items)``: the type is the value's.
+(local_variable_declaration type: (type_identifier) @_var declarator: (variable_declarator
+  name: (identifier) @name value: (_) @value) (#eq? @_var "var")) @local
 (formal_parameter type: (_) @type name: (identifier) @name) @param
 (spread_parameter (variable_declarator name: (identifier) @name)) @param
 (catch_formal_parameter (catch_type (_) @type) name: (identifier) @name) @local
-(enhanced_for_statement type: (_) @type name: (identifier) @name) @local
+(enhanced_for_statement type: (_) @type name: (identifier) @name (#not-eq? @type "var")) @local
+(enhanced_for_statement type: (type_identifier) @_var name: (identifier) @name value: (_) @value
+  (#eq? @_var "var")) @local
 (resource type: (_) @type name: (identifier) @name value: (_) @value) @local
 (lambda_expression parameters: (identifier) @name) @param
 (inferred_parameters (identifier) @name) @param
+; ``items.forEach(x -> x.total())``: a lambda given to a method of items takes its elements
+; (a List<Item> is written as an Item).
+(method_invocation object: (_) @value arguments: (argument_list (lambda_expression
+  parameters: [(identifier) @name (inferred_parameters . (identifier) @name)]))) @param
 ; An enum constant is an instance of its enum (``Color.RED.flip()``).
 (enum_declaration name: (identifier) @type
   body: (enum_body (enum_constant name: (identifier) @name))) @field
@@ -44,7 +53,6 @@
 (record_declaration parameters: (formal_parameters (formal_parameter type: (_) @type
   name: (identifier) @name))) @field
 
-(assignment_expression left: (field_access object: (this)) @target right: (_) @value) @assign
 (return_statement (_) @value) @return
 (package_declaration (_) @name) @package
 

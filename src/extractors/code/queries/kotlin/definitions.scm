@@ -10,10 +10,13 @@
 (object_declaration (delegation_specifier [(user_type) @base
   (constructor_invocation (user_type) @base)])) @heritage
 
+; An extension function (``fun Item.label()``) is a member of its receiver type, and a name
+; of its package too (``import com.shop.label``).
 (function_declaration
+  receiver: (receiver_type (_) @receiver @extension)?
   (simple_identifier) @name
   (function_value_parameters) @params
-  (user_type)? @returns
+  [(user_type) (nullable_type)]? @returns
   (function_body)? @body) @definition.function
 
 (secondary_constructor (function_value_parameters) @params) @definition.constructor
@@ -23,8 +26,19 @@
 (property_declaration (variable_declaration (simple_identifier) @name (user_type)? @type)
   (_)? @value) @local
 (parameter (simple_identifier) @name (user_type)? @type) @param
-(for_statement (variable_declaration (simple_identifier) @name)) @local
+; ``for (item in items)``: an element of items (a List<Item> is written as an Item).
+(for_statement (variable_declaration (simple_identifier) @name) . (_) @value) @local
 (lambda_parameters (variable_declaration (simple_identifier) @name)) @param
+; ``items.forEach { item -> }``: a lambda given to a method of items takes its elements.
+(call_expression (navigation_expression . (_) @value) (call_suffix (annotated_lambda (lambda_literal
+  (lambda_parameters . (variable_declaration (simple_identifier) @name)))))) @param
+; An enum entry is an instance of its enum (``Level.LOW.weight``).
+(class_declaration (type_identifier) @type
+  (enum_class_body (enum_entry (simple_identifier) @name))) @field
+
+; Block scopes: a local inside braces of if/when/for/while is not seen outside them.
+(control_structure_body) @definition.block
+(when_entry) @definition.block
 
 (jump_expression (_) @value) @return
 (package_header (identifier) @name) @package

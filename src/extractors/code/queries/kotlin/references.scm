@@ -2,6 +2,7 @@
 
 (simple_identifier) @name
 (type_identifier) @name
+(interpolated_identifier) @name
 
 (navigation_suffix (simple_identifier) @member)
 
