@@ -94,6 +94,7 @@ class Evaluator:
         self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
         self._star_memo: dict[str, frozenset[str]] = {}
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
+        self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
         self.version = index.version
 
     def reset(self) -> None:
@@ -197,6 +198,17 @@ class Evaluator:
         if ti is None:
             return []
         ordered = self.profile.flow_sensitive or ti.table.language in self.profile.flow_languages
+        if ordered or ctx.env:
+            return self._lookup(ti, ctx, name, ordered)
+        # Without flow order or bound arguments a name means the same anywhere in its scope:
+        # a function's every use of a name walks the scopes once.
+        key = (ctx.path, ctx.scope, name)
+        found = self._lookup_memo.get(key)
+        if found is None:
+            found = self._lookup_memo[key] = self._lookup(ti, ctx, name, ordered)
+        return found
+
+    def _lookup(self, ti: TableIndex, ctx: Ctx, name: str, ordered: bool) -> list[Node]:
         scope, first = ctx.scope, True
         encloses = self.profile.class_scope_encloses
         seen: list[Node] = []  # assignments to a name declared further out (``rebinds``)
