@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (21, 21),
     "go": (45, 45),
     "java": (131, 132),
-    "javascript": (108, 109),
+    "javascript": (113, 114),
     "kotlin": (92, 92),
     "php": (24, 24),
     "ruby": (18, 18),

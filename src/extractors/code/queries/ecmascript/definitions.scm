@@ -30,3 +30,18 @@
 ; Functions (not arrow functions) bind ``arguments`` to what their call passes.
 [(function_declaration) (generator_function_declaration) (function_expression)
  (generator_function) (method_definition)] @arguments
+
+; A declaration that is the bare body of a statement (``while (x) function f() {}``) is a
+; block of its own: nothing outside the statement sees it.
+[(while_statement body: [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])
+ (do_statement body: [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])
+ (with_statement body: [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])
+ (if_statement consequence: [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])
+ (else_clause [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])
+ (labeled_statement body: [(function_declaration) (generator_function_declaration)
+   (class_declaration) (lexical_declaration)])] @definition.block

@@ -39,6 +39,7 @@
 
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
+(generator_function) @definition.lambda
 
 (lexical_declaration (variable_declarator name: (_) @name value: (_)? @value) @local)
 (variable_declaration (variable_declarator name: (_) @name value: (_)? @value) @local @hoist)
