@@ -75,6 +75,9 @@ class Profile:
     methods_apart: bool = False
     # Java/C#/Kotlin/PHP/Ruby: a lambda's ``this`` is the one of the method it is written in.
     lambda_receiver: bool = False
+    # C#: a function whose ``bases`` name a type (``Tax(this Order o)``) is an extension
+    # method, a member of that type's instances where the type declares none of the name.
+    extensions: bool = False
 
     @property
     def family(self) -> frozenset[str]:
@@ -346,6 +349,11 @@ class Evaluator:
         if module is None and self.profile.global_scope and not level:
             # A namespace made visible (C++ ``using namespace geo``): its names in any file.
             return [DefNode(p, d) for p, d in self.index.scoped(target, name)]
+        if module is None and self.profile.package_scope and not level:
+            # A class made visible (C# ``using static A.Util``, Java ``import static a.B.*``):
+            # its members.
+            owners = self._static_owners(path, target)
+            return uniq([r for cls in owners for r in self.class_members(cls, name)])
         if module is None or ("*", module, name) in self._active:
             return []
         if name not in self._star_names(module):  # most lookups miss most starred modules
@@ -361,6 +369,15 @@ class Evaluator:
             return self.module_member(module, name, submodules=False)
         finally:
             self._active.discard(("*", module, name))
+
+    def _static_owners(self, path: str, target: str) -> list[DefNode]:
+        key = ("static", path, target)
+        found = self._bases_memo.get(key)
+        if found is None:
+            nodes = self.resolve_path(path, 0, target.split("."))
+            found = [n for n in nodes if isinstance(n, DefNode) and n.d.kind == "class"]
+            self._bases_memo[key] = found
+        return found
 
     def _star_names(self, module: str) -> frozenset[str]:
         """Every module-level name of ``module`` and of the modules it star-imports, however
@@ -582,7 +599,21 @@ class Evaluator:
             if out and self._typed(cls.path):
                 break  # a typed member access means the nearest declaration (an override)
             todo += self.bases(c)
+        if not out and self.profile.extensions:
+            out = self._extensions(seen, attr)
         return uniq(out)
+
+    def _extensions(self, classes: set[tuple[object, ...]], attr: str) -> list[Node]:
+        """Extension functions named ``attr`` whose receiver type is one of ``classes``."""
+        out: list[Node] = []
+        for path, d in self.index.by_name(attr):
+            if d.kind != "function" or not d.bases:
+                continue
+            ctx = Ctx(path, def_scope(d), d.line)
+            owners = [o for b in d.bases for n in self.eval(parse(b), ctx) for o in self.objects(n)]
+            if any(isinstance(o, DefNode) and o.key in classes for o in owners):
+                out.append(DefNode(path, d))
+        return out
 
     def bases(self, cls: DefNode) -> list[DefNode]:
         if not cls.d.bases:

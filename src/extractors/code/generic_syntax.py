@@ -6,7 +6,8 @@ definitions.scm
     ``@definition.<kind>`` (class, interface, struct, enum, trait, union, record, object,
     namespace, module, impl, function, method, constructor, lambda) with ``@name``, ``@body``,
     ``@params``, ``@base`` (superclasses, interfaces), ``@receiver`` (the type a method or an
-    ``impl`` belongs to; ``@extension``: a Kotlin extension, a name of its file's scope too),
+    ``impl`` belongs to; ``@extension``: a Kotlin extension, a name of its file's scope too;
+    ``@heritage`` with ``@extends``: the type a C# extension method extends, its ``bases``),
     ``@returns`` (return type); ``@typeparam`` (``@name``: a type parameter, seen from its
     generic's members); ``@local``/``@field``/``@param`` with
     ``@name``, ``@type``, ``@value`` (``@promoted``: bound in the enclosing class, ``@outer``:
@@ -139,6 +140,7 @@ class Collector:
         self.bases: dict[tuple[int, int], int] = {}  # base node → class scope index
         self._param_count: dict[int, int] = {}
         self.heritage: dict[int, list[Node]] = {}  # class node start → its base nodes
+        self.extends: dict[int, list[Node]] = {}  # extension method start → extended types
         self.impls: list[Captures] = []
         self.declared: set[tuple[int, str]] = set()
         # Names a class/function definition took (``const f = () => 1``): no second binding.
@@ -182,6 +184,7 @@ class Collector:
                     self.impls.append(caps)
                 else:
                     self.heritage.setdefault(owner.start_byte, []).extend(caps.get("base", ()))
+                    self.extends.setdefault(owner.start_byte, []).extend(caps.get("extends", ()))
                 continue
             if primary is None:
                 kind = next((k for k in caps if k in _BINDINGS), None)
@@ -276,6 +279,10 @@ class Collector:
                 self.bases[(base.start_byte, base.end_byte)] = index
                 last = last_name(self.spec, base)
                 self.bases[(last.start_byte, last.end_byte)] = index
+        for receiver in self.extends.get(node.start_byte, ()):  # C# ``Tax(this Order o)``
+            text = self.w.type_name(receiver)
+            if text != UNKNOWN and "(" not in text:
+                d.bases.append(text)
         returns = _first(scope.caps, "returns")
         if returns is not None:
             d.values += self.w.instance_of(returns)

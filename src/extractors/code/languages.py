@@ -291,7 +291,7 @@ CSHARP = LangSpec(
     extensions=_F({".cs"}),
     module_style="package",
     import_style="csharp",
-    identifiers=_F({"identifier"}),
+    identifiers=_F({"identifier", "implicit_parameter"}),
     members={
         "member_access_expression": ("expression", "name"),
         "qualified_name": ("qualifier", "name"),
@@ -355,6 +355,7 @@ KOTLIN_PROFILE = Profile(
 CSHARP_PROFILE = Profile(
     language="csharp",
     lambda_receiver=True,
+    extensions=True,
     member_values=_F({"csharp"}),
     class_scope_encloses=True,
     flow_sensitive=False,

@@ -16,6 +16,10 @@
   name: (identifier) @name
   parameters: (parameter_list) @params
   body: (_)? @body) @definition.method
+; An extension method (``Tax(this Order o)``) is a member of the type it extends.
+((method_declaration parameters: (parameter_list . (parameter (modifier) @_this
+  type: (_) @extends))) @heritage
+  (#eq? @_this "this"))
 
 (constructor_declaration
   name: (identifier) @name
@@ -35,8 +39,16 @@
 (local_declaration_statement (variable_declaration type: (_) @type
   (variable_declarator name: (identifier) @name (_)? @value))) @local
 (parameter type: (_)? @type name: (identifier) @name) @param
-(foreach_statement type: (_) @type left: (identifier) @name) @local
+; ``foreach (var line in lines)``: an element of lines (a List<Line> is written as a Line).
+(foreach_statement type: (_) @type left: (identifier) @name right: (_) @value) @local
+(lambda_expression parameters: (implicit_parameter) @name) @param
+; ``orders.Where(o => o.Paid)``: a lambda given to a method of orders takes its elements.
+(invocation_expression function: (member_access_expression expression: (_) @value)
+  arguments: (argument_list (argument (lambda_expression
+    parameters: [(implicit_parameter) @name (parameter_list . (parameter name: (identifier) @name))]))))
+  @param
 (catch_declaration type: (_) @type name: (identifier) @name) @local
+(declaration_expression type: (_) @type name: (identifier) @name) @local
 (enum_member_declaration name: (identifier) @name) @field
 
 (assignment_expression left: (member_access_expression) @target
