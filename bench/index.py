@@ -104,11 +104,11 @@ async def bench_graph_only(repo: Path, work: Path, edits: int) -> None:
             return
         again = await rt.indexer(embed=False).index(repo)
         print(f"re-index unchanged: {again.seconds * 1000:.0f} ms, writes={again.wrote_anything}")
-        target = next(p for p in sorted(repo.rglob("*.py")) if p.stat().st_size > 2000)
+        target = edit_target(repo)
         original = target.read_text()
         times: list[float] = []
         for i in range(edits):
-            target.write_text(original + f"\n\ndef _bench_edit_{i}():\n    return {i}\n")
+            target.write_text(_interface_edit(original, i, target.suffix))
             t0 = time.perf_counter()
             await rt.indexer(embed=False).index(repo)
             times.append((time.perf_counter() - t0) * 1000)
@@ -131,12 +131,32 @@ async def most_depended_on(rt: Runtime, repo: Path) -> str:
     return counts.most_common(1)[0][0]
 
 
-def _body_edit(original: str, i: int) -> str:
-    return f"# edit {i}\n" + original
+# A new top-level function per language (an interface edit); a body edit is a comment line.
+ADDED = {
+    ".py": "\n\ndef _bench_added_{i}():\n    pass\n",
+    ".js": "\nexport function benchAdded{i}() {{}}\n",
+    ".ts": "\nexport function benchAdded{i}(): void {{}}\n",
+    ".rs": "\npub fn bench_added_{i}() {{}}\n",
+    ".go": "\nfunc BenchAdded{i}() {{}}\n",
+}
+COMMENT = {".py": "#", ".rb": "#", ".php": "//"}
 
 
-def _interface_edit(original: str, i: int) -> str:
-    return original + f"\n\ndef _bench_added_{i}():\n    pass\n"
+def edit_target(repo: Path) -> Path:
+    """A mid-sized file of the repository's most common language the bench can edit."""
+    counts = Counter(
+        p.suffix for p in repo.rglob("*") if p.suffix in ADDED and ".git" not in p.parts
+    )
+    suffix = counts.most_common(1)[0][0]
+    return next(p for p in sorted(repo.rglob(f"*{suffix}")) if p.stat().st_size > 2000)
+
+
+def _body_edit(original: str, i: int, suffix: str) -> str:
+    return f"{COMMENT.get(suffix, '//')} edit {i}\n" + original
+
+
+def _interface_edit(original: str, i: int, suffix: str) -> str:
+    return original + ADDED.get(suffix, "").format(i=i)
 
 
 async def bench_update_files(
@@ -150,7 +170,7 @@ async def bench_update_files(
         times: list[float] = []
         resolved = 0
         for i in range(edits):
-            change = FileChange(rel, edit(original, i).encode())
+            change = FileChange(rel, edit(original, i, target.suffix).encode())
             t0 = time.perf_counter()
             report = await indexer.update_files(repo, [change])
             times.append((time.perf_counter() - t0) * 1000)
