@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (77, 77),
     "go": (45, 45),
     "java": (131, 132),
-    "javascript": (113, 114),
+    "javascript": (119, 120),
     "kotlin": (92, 92),
     "php": (24, 24),
     "ruby": (18, 18),

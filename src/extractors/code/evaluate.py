@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from extractors.base import Definition
 from extractors.code.expr import RECEIVER, Attr, Call, Expr, Index, parse
-from extractors.code.lang_spec import ALL_ARGUMENTS
+from extractors.code.lang_spec import ALL_ARGUMENTS, WITH_OBJECT
 from extractors.code.nodes import (
     STABLE,
     ArgNode,
@@ -217,6 +217,10 @@ class Evaluator:
         seen: list[Node] = []  # assignments to a name declared further out (``rebinds``)
         while True:
             kind = ti.scope_kind(scope)
+            if _is_block(scope) and (scope, WITH_OBJECT) in ti.names:
+                within = self._with_member(ti, ctx, scope, name)
+                if within:
+                    return uniq(seen + within) if seen else within
             if first or kind != "class" or encloses:
                 found = self._in_scope(ti, ctx, scope, name, ordered)
                 if not found and encloses and scope:
@@ -240,6 +244,15 @@ class Evaluator:
             if kind != "class" and not _is_block(scope):
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
+
+    def _with_member(self, ti: TableIndex, ctx: Ctx, scope: str, name: str) -> list[Node]:
+        """``name`` read in a ``with (o)`` block: ``o``'s member of that name, if it has one."""
+        objects = [
+            DefNode(ctx.path, c.definition)
+            for c in ti.names.get((scope, WITH_OBJECT), ())
+            if c.definition is not None
+        ]
+        return uniq([r for o in objects for r in self.member(o, name)])
 
     def by_use(self, nodes: list[Node], call: bool) -> list[Node]:
         """``nodes`` a use can mean where methods and fields are apart (else all of them)."""

@@ -30,7 +30,7 @@ from tree_sitter import Node
 
 from extractors.code.engine import QueryEngine
 from extractors.code.expr import RECEIVER, UNKNOWN, parse
-from extractors.code.lang_spec import ALL_ARGUMENTS, ExprWriter, LangSpec, child
+from extractors.code.lang_spec import ALL_ARGUMENTS, WITH_OBJECT, ExprWriter, LangSpec, child
 from extractors.code.spans import Spans
 from kg.model import RelationKind
 
@@ -358,6 +358,12 @@ class Collector:
                 scope = self.scope_at(body.start_byte)
                 d = self._bind(self.spec.arguments, "parameter", body, scope, [], mark=False)
                 d.index = ALL_ARGUMENTS
+            return
+        if kind == "with":
+            value, body = _first(caps, "value"), _first(caps, "body")
+            if value is not None and body is not None:
+                scope = self.scope_at(body.start_byte)
+                self._bind(WITH_OBJECT, "local", body, scope, [self.w.expr(value)], mark=False)
             return
         if kind == "default":
             value = _first(caps, "value")
@@ -689,6 +695,7 @@ _BINDINGS = frozenset(
         "default",
         "package",
         "arguments",
+        "with",
     }
 )
 

@@ -67,6 +67,9 @@ class LangSpec:
 
 
 ALL_ARGUMENTS = -2
+# JavaScript ``with (o) { ... }``: the block binds this name to ``o``; a name read in the block
+# is ``o``'s member of that name where ``o`` has one.
+WITH_OBJECT = "<with>"
 
 
 def child(node: Node, spec: str) -> Node | None:

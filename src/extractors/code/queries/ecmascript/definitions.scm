@@ -45,3 +45,6 @@
    (class_declaration) (lexical_declaration)])
  (labeled_statement body: [(function_declaration) (generator_function_declaration)
    (class_declaration) (lexical_declaration)])] @definition.block
+
+; ``with (o) { x }``: a name read in the block is ``o.x`` where ``o`` has a member ``x``.
+(with_statement object: (parenthesized_expression (_) @value) body: (statement_block) @body) @with
