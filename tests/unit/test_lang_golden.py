@@ -25,8 +25,8 @@ FLOORS = {
     "java": (131, 132),
     "javascript": (119, 120),
     "kotlin": (92, 92),
-    "php": (24, 24),
-    "ruby": (18, 18),
+    "php": (69, 69),
+    "ruby": (57, 57),
     "rust": (48, 48),
     "typescript": (73, 76),
 }

@@ -710,6 +710,8 @@ class Evaluator:
         for obj in self.objects(node):
             if isinstance(obj, DefNode) and obj.d.kind == "class":
                 out.append(InstNode(obj))
+            elif isinstance(obj, InstNode):  # Ruby ``new(x)`` in a class method, Kotlin ``this()``
+                out.append(obj)
             elif isinstance(obj, DefNode) and obj.d.kind == "function":
                 out += self._returns(obj, op, ctx)
             elif isinstance(obj, TupleNode):  # a tuple type's instance: its items' instances

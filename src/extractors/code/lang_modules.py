@@ -95,6 +95,8 @@ def bindings(spec: LangSpec, path: str, imp: GImport, src: bytes) -> list[Import
         text = "".join(raw.split()).replace("\\", ".").replace("::", ".").strip(".")
         wildcard = imp.wildcard or text.endswith(".*")
         level, parts = 0, [p for p in text.removesuffix(".*").split(".") if p]
+        if imp.name:  # PHP ``use A\{B, C}``: each name under the group's prefix
+            parts.append(imp.name.replace("\\", ".").strip("."))
         if style == "csharp" and not imp.alias:
             wildcard = True
         return [

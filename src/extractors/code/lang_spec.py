@@ -168,10 +168,25 @@ class ExprWriter:
         if name is None:
             return UNKNOWN
         method = self.name(name)
-        if obj is not None and method == self.spec.ctor_method and not callee:
-            return f"{self.expr(obj, depth + 1)}({self.args(node, args_f, depth)})"
+        if obj is None and name.type in self.spec.super_types:  # Ruby ``super(x)``
+            method = f"{SUPER}.{self._method_name(node)}"
+        elif method == self.spec.ctor_method and not callee:  # a bare ``new(x)``: the receiver's
+            made = self.expr(obj, depth + 1) if obj is not None else RECEIVER
+            return f"{made}({self.args(node, args_f, depth)})"
         head = f"{self.expr(obj, depth + 1)}.{method}" if obj is not None else method
         return head if callee else f"{head}({self.args(node, args_f, depth)})"
+
+    def _method_name(self, node: Node) -> str:
+        """The name of the method ``node`` is written in (what a Ruby ``super`` calls)."""
+        up = node.parent
+        for _ in range(_MAX_DEPTH * 4):
+            if up is None:
+                break
+            name = up.child_by_field_name("name") if "method" in up.type else None
+            if name is not None:
+                return self.name(name)
+            up = up.parent
+        return UNKNOWN
 
     def args(self, node: Node, spec: str, depth: int) -> str:
         args = child(node, spec) if spec else None

@@ -475,13 +475,15 @@ RUBY = LangSpec(
     extensions=_F({".rb"}),
     module_style="path",
     import_style="ruby",
-    identifiers=_F({"identifier", "constant"}),
+    identifiers=_F({"identifier", "constant", "simple_symbol"}),  # ``attr_reader :name``
     members={"scope_resolution": ("scope", "name")},
     method_calls={"call": ("receiver", "method", "arguments")},
     transparent=_F({"parenthesized_statements"}),
     receiver_types=_F({"self"}),
+    super_types=_F({"super"}),
     instance_vars=_F({"instance_variable"}),
     ctor_method="new",
+    strip_name=":",
 )
 RUBY_PROFILE = Profile(
     language="ruby",
@@ -537,6 +539,7 @@ PHP = LangSpec(
 )
 PHP_PROFILE = Profile(
     language="php",
+    methods_apart=True,  # ``$this->name`` is the property, ``$this->name()`` the method
     lambda_receiver=True,
     member_values=_F({"php"}),
     class_scope_encloses=False,

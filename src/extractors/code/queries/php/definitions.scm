@@ -9,6 +9,10 @@
 (class_declaration (base_clause (_) @base)) @heritage
 (class_declaration (class_interface_clause (_) @base)) @heritage
 (interface_declaration (base_clause (_) @base)) @heritage
+; ``use HasName, Counts;`` in a class: the traits' members are the class's.
+(class_declaration body: (declaration_list (use_declaration (_) @base))) @heritage
+(trait_declaration body: (declaration_list (use_declaration (_) @base))) @heritage
+(enum_declaration (class_interface_clause (_) @base)) @heritage
 
 (function_definition name: (name) @name parameters: (_) @params return_type: (_)? @returns
   body: (_) @body) @definition.function
@@ -32,6 +36,9 @@
 (foreach_statement (_) @value . (variable_name) @name) @local
 (foreach_statement (_) (pair (_) (variable_name) @name)) @local
 (const_element (name) @name (_) @value) @local
+; An enum case is an instance of its enum (``Status::Active->label()``).
+(enum_declaration name: (name) @type body: (enum_declaration_list (enum_case name: (name) @name)))
+  @field
 
 (return_statement (_) @value) @return
 (namespace_definition name: (namespace_name) @name) @package

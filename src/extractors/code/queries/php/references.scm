@@ -8,6 +8,7 @@
 (nullsafe_member_call_expression name: (name) @member)
 (scoped_call_expression name: (name) @member)
 (class_constant_access_expression (name) @member .)
+(scoped_property_access_expression name: (variable_name) @member)
 
 (function_call_expression function: (_) @callee)
 (object_creation_expression (_) @callee)

@@ -3,7 +3,8 @@
 (identifier) @name
 (constant) @name
 
-(call method: (_) @member)
+; ``super(x)`` is no name written at its site (it calls the base's method of the same name).
+(call method: [(identifier) (constant) (operator)] @member)
 (scope_resolution name: (_) @member)
 
 (call method: (_) @callee)
