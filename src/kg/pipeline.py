@@ -161,6 +161,11 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
+    async def warm(self, repo: str) -> None:
+        """Read everything incremental work needs of ``repo`` now (a long-lived worker calls
+        this at start), so its first change does not wait for the stored symbol tables."""
+        await self._complete(repo, await self._cache(repo))
+
     async def update_files(
         self, root: Path, changes: Sequence[FileChange], repo: str | None = None
     ) -> IndexReport:

@@ -116,6 +116,9 @@ async def test_a_new_indexer_reads_stored_tables_only_once_something_changed(
         assert report.files_changed == 0 and not report.wrote_anything
         cache = unchanged._caches[root.name]
         assert cache.partial and not cache.tables and not cache.deps
+        await unchanged.warm(root.name)  # a long-lived worker reads the rest at start
+        assert not cache.partial and set(cache.tables) == set(FILES)
+        assert cache.deps["a.py"] >= {"pkg/core.py"}
 
         renamed = FILES["pkg/core.py"].replace("beta", "delta")
         write(root, {"pkg/core.py": renamed})

@@ -104,9 +104,7 @@ class Worker:
         """Load what the first event of ``repo`` would otherwise wait for: the processed ids
         and the indexer's per-repo cache (every file's symbol table)."""
         await self._processed(repo)
-        root = await self._root(repo)
-        if root is not None:
-            await self._indexer.update_files(root, [], repo)
+        await self._indexer.warm(repo)
 
     def stop(self) -> None:
         self._stopping.set()
