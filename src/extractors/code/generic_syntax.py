@@ -396,8 +396,9 @@ class Collector:
             scope = max(self.spans.parent[scope], 0)
         if "promoted" in caps and self._enclosing_class(scope) >= 0:
             scope = self._enclosing_class(scope)  # ``__construct(private $x)``: a property
-        if kind == "typeparam":
-            self._bind(self.w.name(name), "type_parameter", name, scope, [])
+        if kind == "typeparam":  # ``<T extends Shape>``: a T is a Shape (its ``@value``)
+            bound = [self.w.type_name(value)] if value is not None else []
+            self._bind(self.w.name(name), "type_parameter", name, scope, bound)
         elif kind == "export":
             # ``export { a as b }``: the module's ``b`` stands for its ``a`` (no entity; a
             # plain ``export { a }`` keeps ``a`` a use of the declaration it exports).

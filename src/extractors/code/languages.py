@@ -243,6 +243,7 @@ JAVA = LangSpec(
         "field_access": ("object", "field"),
         "scoped_identifier": ("scope", "name"),
         "scoped_type_identifier": ("0", "-1"),
+        "method_reference": ("0", "-1"),  # ``Shape::unit``
     },
     method_calls={"method_invocation": ("object", "name", "arguments")},
     news={"object_creation_expression": ("type", "arguments")},

@@ -1,8 +1,12 @@
 ; Definitions of C#: namespaces, types, methods, constructors, properties, fields, locals.
 
-(class_declaration name: (identifier) @name body: (_) @body) @definition.class
-(interface_declaration name: (identifier) @name body: (_) @body) @definition.interface
-(struct_declaration name: (identifier) @name body: (_) @body) @definition.struct
+; A generic type's scope starts at its type parameters (``class Box<T> where T : Shape``).
+(class_declaration name: (identifier) @name (type_parameter_list)? @params body: (_) @body)
+  @definition.class
+(interface_declaration name: (identifier) @name (type_parameter_list)? @params body: (_) @body)
+  @definition.interface
+(struct_declaration name: (identifier) @name (type_parameter_list)? @params body: (_) @body)
+  @definition.struct
 (enum_declaration name: (identifier) @name body: (_) @body) @definition.enum
 (record_declaration name: (identifier) @name) @definition.record
 
@@ -53,6 +57,13 @@
 
 (assignment_expression left: (member_access_expression) @target
   right: (_) @value) @assign
+; A type parameter names a type inside its declaration; a constraint (``where T : Shape``)
+; makes a T a Shape.
+(type_parameter_list (type_parameter name: (identifier) @name)) @typeparam
+(_ (type_parameter_list (type_parameter name: (identifier) @name))
+  (type_parameter_constraints_clause . (identifier) @_of
+    (type_parameter_constraint type: (_) @value))
+  (#eq? @name @_of)) @typeparam
 (return_statement (_) @value) @return
 (arrow_expression_clause (_) @value) @return
 (namespace_declaration name: (_) @name) @package

@@ -50,6 +50,8 @@
 (enum_declaration name: (identifier) @type
   body: (enum_body (enum_constant name: (identifier) @name))) @field
 (labeled_statement (identifier) @name) @local
+; ``o instanceof Shape t``: t is a Shape from there on.
+(instanceof_expression right: (_) @type name: (identifier) @name) @local
 (record_declaration parameters: (formal_parameters (formal_parameter type: (_) @type
   name: (identifier) @name))) @field
 
@@ -65,4 +67,4 @@
 (while_statement body: (block) @definition.block)
 
 ; A type parameter (``class Box<T>``, ``<T> T first()``) names a type inside its declaration.
-(type_parameters (type_parameter (type_identifier) @name) @typeparam)
+(type_parameters (type_parameter (type_identifier) @name (type_bound . (_) @value)?) @typeparam)

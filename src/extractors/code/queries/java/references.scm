@@ -6,6 +6,7 @@
 (field_access field: (identifier) @member)
 (method_invocation name: (identifier) @member)
 (scoped_type_identifier (type_identifier) @member .)
+(method_reference (identifier) @member .)
 
 (method_invocation name: (_) @callee)
 (object_creation_expression type: (_) @callee)

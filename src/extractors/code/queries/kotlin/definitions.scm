@@ -1,7 +1,8 @@
 ; Definitions of Kotlin: classes, interfaces and objects, functions, properties, parameters.
 
-(class_declaration (type_identifier) @name (primary_constructor)? @params
-  (class_body)? @body) @definition.class
+; A generic type's scope starts at its type parameters (``class Box<T : Shape>``).
+(class_declaration (type_identifier) @name (type_parameters)? @params (primary_constructor)? @params
+  [(class_body) (enum_class_body)]? @body) @definition.class
 (object_declaration (type_identifier) @name (class_body)? @body) @definition.object
 ; A companion object is no scope of its own: its members are the class's (``Circle.unit()``).
 
@@ -22,10 +23,12 @@
 (secondary_constructor (function_value_parameters) @params) @definition.constructor
 (lambda_literal) @definition.lambda
 
-(class_parameter (simple_identifier) @name (user_type)? @type) @field
-(property_declaration (variable_declaration (simple_identifier) @name (user_type)? @type)
-  (_)? @value) @local
-(parameter (simple_identifier) @name (user_type)? @type) @param
+(class_parameter (simple_identifier) @name [(user_type) (nullable_type)]? @type) @field
+(property_declaration (variable_declaration (simple_identifier) @name
+  [(user_type) (nullable_type)]? @type) (_)? @value) @local
+(parameter (simple_identifier) @name [(user_type) (nullable_type)]? @type) @param
+; A type parameter names a type inside its declaration; a bound (``T : Shape``): a T is a Shape.
+(type_parameters (type_parameter (type_identifier) @name (user_type)? @value) @typeparam)
 ; ``for (item in items)``: an element of items (a List<Item> is written as an Item).
 (for_statement (variable_declaration (simple_identifier) @name) . (_) @value) @local
 (lambda_parameters (variable_declaration (simple_identifier) @name)) @param
