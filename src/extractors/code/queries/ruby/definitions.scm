@@ -2,7 +2,9 @@
 
 (module name: (_) @name body: (_)? @body) @definition.module
 (class name: (_) @name superclass: (superclass (_) @base)? body: (_)? @body) @definition.class
-(singleton_class value: (_) @receiver body: (_)? @body) @definition.impl
+; ``class << self``: its methods are the enclosing class's own (no scope of their own).
+((singleton_class value: (_) @receiver body: (_)? @body) @definition.impl
+  (#not-eq? @receiver "self"))
 ; ``include Loggable`` lends a module's methods to the class or module; ``extend Registry`` to
 ; the class itself (a class's own members are not kept apart from its instances').
 ((class body: (body_statement (call method: (identifier) @_mixin
