@@ -89,6 +89,21 @@ class ImportBinding(BaseModel):
     scope: str = ""
 
 
+class ProjectConfig(BaseModel):
+    """What a project file (``package.json``, ``tsconfig.json``) says about how its files'
+    import paths resolve. Paths are repository-relative, without a trailing ``/``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # "package" | "tsconfig"
+    name: str = ""  # the package's name (``@acme/foo``)
+    main: str = ""  # the module a bare import of the package means
+    dependencies: list[str] = Field(default_factory=list)
+    base_url: str | None = None  # where bare import paths start
+    paths: list[tuple[str, list[str]]] = Field(default_factory=list)  # pattern → targets
+    root_dirs: list[str] = Field(default_factory=list)  # directories merged into one
+
+
 class SymbolTable(BaseModel):
     """What other files need to resolve names into this one; persisted as extractor state."""
 
@@ -101,6 +116,7 @@ class SymbolTable(BaseModel):
     imports: list[ImportBinding] = Field(default_factory=list)
     wildcard_imports: list[str] = Field(default_factory=list)
     all_names: list[str] | None = None
+    project: ProjectConfig | None = None  # a project file's module-resolution settings
 
     def interface_digest(self) -> str:
         """A digest of everything other files' resolution can read here, minus positions:
@@ -138,6 +154,7 @@ class SymbolTable(BaseModel):
                 imports,
                 self.wildcard_imports,
                 self.all_names,
+                *([self.project.model_dump()] if self.project is not None else []),
             ]
         )
         # Anonymous scopes are named by position (``<lambda12_4>``): positions do not count.
@@ -173,6 +190,8 @@ class SymbolTable(BaseModel):
         for b in self.imports:
             key = f"{b.scope}.{b.local}" if b.scope else b.local
             parts.setdefault(_ANONYMOUS.sub("<>", key), []).append((b.target, b.level, b.symbol))
+        if self.project is not None:  # a project file's settings may change any import: "*"
+            parts["*"] = [self.project.model_dump()]
         return {
             name: hashlib.blake2b(
                 _ANONYMOUS.sub("<>", json.dumps(value)).encode("utf-8", "surrogatepass"),
@@ -281,6 +300,7 @@ __all__: Sequence[str] = [
     "FileExtract",
     "FileExtractor",
     "ImportBinding",
+    "ProjectConfig",
     "Reference",
     "RepoBatch",
     "RepoContext",

@@ -77,6 +77,12 @@ FILES = {
         "  return m.at().x + p.y;\n"
         "}\n"
     ),
+    # A path alias of the project file: its importers follow the file when it changes.
+    "tsconfig.json": '{\n  "compilerOptions": { "paths": { "@ui/*": ["./src/*"] } },\n}\n',
+    "lib/view.ts": "export function draw(p: object): number { return 0; }\n",
+    "src/panel.ts": (
+        "import { draw } from '@ui/view';\nexport const show = () => draw({ x: 1, y: 2 });\n"
+    ),
 }
 
 EDITS: list[dict[str, str | None]] = [
@@ -101,6 +107,9 @@ EDITS: list[dict[str, str | None]] = [
         .replace("x: number", "left: number")
         .replace("  at(): Point { return { x: 0, y: 0 }; }\n", "")
     },
+    # the path alias points elsewhere, then back
+    {"tsconfig.json": FILES["tsconfig.json"].replace("./src/*", "./lib/*")},
+    {"tsconfig.json": FILES["tsconfig.json"]},
     # a CommonJS export removed, then a file deleted
     {"src/helpers.js": "exports.other = 1;\n"},
     {"src/client.js": None},

@@ -27,6 +27,7 @@ from extractors.code.nodes import (
     TupleNode,
     uniq,
 )
+from extractors.code.projects import Projects
 from extractors.code.scope_index import Candidate, RepoIndex, TableIndex, def_name, def_scope
 from extractors.code.scope_index import parent_scope as parent
 
@@ -98,6 +99,7 @@ class Evaluator:
         self._star_memo: dict[str, frozenset[str]] = {}
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
+        self._projects: Projects | None = None
         self.version = index.version
 
     def reset(self) -> None:
@@ -438,6 +440,9 @@ class Evaluator:
     def resolve_path(self, path: str, level: int, parts: list[str]) -> list[Node]:
         """An import path: the longest prefix that is a module of the project, then members;
         an absolute path the project lacks is an external module."""
+        projected = self._projected(path, level, parts) if parts else None
+        if projected is not None:
+            return projected
         base: list[str] = []
         if level:
             rel = self.index.relative_base(path, level)
@@ -464,6 +469,36 @@ class Evaluator:
                 if canon is not None:
                     return [ModNode(canon)]
         return [ModNode(".".join(full), external=True)]
+
+    @property
+    def projects(self) -> Projects:
+        """The project files (``package.json``, ``tsconfig.json``) among the tables."""
+        if self._projects is None:
+            self._projects = Projects(self.index.tables.values())
+        return self._projects
+
+    def _projected(self, path: str, level: int, parts: list[str]) -> list[Node] | None:
+        """An import path as the project files governing ``path`` map it (the longest
+        prefix they map to a module of the project, then members), else None."""
+        projects = self.projects
+        if not projects:
+            return None
+        base = self.index.relative_base(path, level) if level else ""
+        for k in range(len(parts), 0, -1):
+            rest = "/".join(parts[:k])
+            if level:
+                if base is None or self.index.exists(".".join(p for p in (base, *parts[:k]) if p)):
+                    return None  # the plain relative path is there
+                found = projects.relative(path, ("../" * (level - 1) or "./") + rest)
+            else:
+                found = projects.bare(path, rest)
+            for name in found:
+                if self.index.exists(name):
+                    nodes: list[Node] = [ModNode(name)]
+                    for attr in parts[k:]:
+                        nodes = uniq([r for n in nodes for r in self.member(n, attr)])
+                    return nodes
+        return None
 
     def module_member(self, module: str, attr: str, submodules: bool = True) -> list[Node]:
         key = ("mm", module, attr, submodules)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from extractors.base import FileExtract, SourceFile
 from extractors.code.evaluate import Profile
 from extractors.code.lang_spec import LangSpec
+from extractors.code.projects import CONFIG_NAMES, config_extract
 from extractors.code.treesitter import TreeSitterExtractor
 
 _F = frozenset
@@ -554,6 +556,16 @@ PHP_PROFILE = Profile(
 
 class JavaScriptExtractor(TreeSitterExtractor):
     spec, profile = JAVASCRIPT, JS_PROFILE
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Project files decide what the family's import paths mean (``projects.py``).
+        self.extensions = self.spec.extensions | CONFIG_NAMES
+
+    def extract_file(self, file: SourceFile) -> FileExtract:
+        if file.path.rpartition("/")[2] in CONFIG_NAMES:
+            return config_extract(file, self.spec.name)
+        return super().extract_file(file)
 
 
 class TypeScriptExtractor(TreeSitterExtractor):

@@ -162,6 +162,8 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
             for node in ev.resolve_path(table.path, b.level, b.target.split(".")):
                 if isinstance(node, ModNode) and not node.external:
                     out.update(index.by_module.get(node.name, ()))
+    if ev.projects:  # package.json / tsconfig.json: what the file's import paths mean
+        out.update(ev.projects.governing(table.path))
     out.discard(table.path)
     return out
 
