@@ -12,6 +12,7 @@ in ``tree_sitter_language_pack``. Adding a language adds files, not code here::
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,23 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 from kg.errors import ExtractorError
 
 QUERY_ROOT = Path(__file__).parent / "queries"
+
+
+def code_version(package: Path) -> str:
+    """A digest of the extraction code, its queries and the symbol-table model. Built-in
+    extractors use it as their ``version``, which salts the stored content hashes: after an
+    upgrade that changes what extraction makes, every file is extracted again instead of
+    unchanged files keeping what the old code made."""
+    code = package / "code"
+    digest = hashlib.blake2b(digest_size=8)
+    files = [package / "base.py", *sorted(code.rglob("*.py")), *sorted(code.rglob("*.scm"))]
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_VERSION = code_version(Path(__file__).parent.parent)
 _ERRORS = "(ERROR) @error (MISSING) @missing"
 
 Captures = dict[str, list[Node]]

@@ -832,7 +832,7 @@ def _rebinds(n: Node) -> bool:
 
 
 def _is_block(scope: str) -> bool:
-    """A braces block (``<block12_4>``): it runs in line with its function, unlike a nested
+    """A braces block (``<block#2>``): it runs in line with its function, unlike a nested
     function body."""
     return scope.rpartition(".")[2].startswith("<block")
 

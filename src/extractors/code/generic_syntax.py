@@ -216,11 +216,25 @@ class Collector:
             if scope.kind in CLASS_KINDS and scope.name.startswith("<"):
                 while scopes[scope.parent].kind == "block" or self._literal(scope.parent):
                     scope.parent = scopes[scope.parent].parent
+        self._number_anonymous(scopes)
         for scope in scopes[1:]:  # parents precede children: spans sorted by start
             outer = scopes[scope.parent].qualname
             parts = [p for p in (outer, scope.prefix, scope.name) if p]
             scope.qualname = ".".join(parts)
         return rest
+
+    def _number_anonymous(self, scopes: list[GScope]) -> None:
+        """Anonymous scopes are numbered within their parent (``<lambda#2>``), not named by
+        position: a line inserted above leaves their qualified names, the ids of what they
+        hold and the file's interface digest as they were (dependents need no re-resolution).
+        Object literals written as values take the same name (``ExprWriter.anonymous``)."""
+        count: dict[tuple[int, str], int] = {}
+        for scope in scopes[1:]:
+            if not scope.name.startswith("<") or scope.node is None:
+                continue
+            n = count[(scope.parent, scope.kind)] = count.get((scope.parent, scope.kind), 0) + 1
+            scope.name = f"<{scope.kind}#{n}>"
+            self.w.anonymous[scope.node.start_byte] = scope.name
 
     def _add_scope(self, kind: str, node: Node, caps: Captures) -> None:
         name_node = _first(caps, "name")

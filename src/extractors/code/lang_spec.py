@@ -49,7 +49,7 @@ class LangSpec:
     casts: frozenset[str] = frozenset()  # ``x as T``: an instance of the last child's type
     tuples: frozenset[str] = frozenset()  # ``[a, b]`` literals: their items by position
     # Object literals (``{ x: 1 }``): written as the anonymous object scope the definitions
-    # query makes of them (``<object3_11>``, where one was made), so ``f().x`` finds ``x``.
+    # query makes of them (``<object#2>``, where one was made), so ``f().x`` finds ``x``.
     objects: frozenset[str] = frozenset()
     # ``xs[0]`` / ``o["key"]``: node type → (object field, index field); a number reads an
     # element, a string a member, anything else some element.
@@ -86,6 +86,8 @@ class ExprWriter:
 
     def __init__(self, spec: LangSpec, src: bytes) -> None:
         self.spec, self.src = spec, src
+        # Object literals that have a scope: its name, by start byte (set once scopes exist).
+        self.anonymous: dict[int, str] = {}
 
     def text(self, node: Node) -> str:
         return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -150,8 +152,11 @@ class ExprWriter:
                 return f"{base}.{key}"
             return f"{base}[?]"
         if t in spec.objects:
+            found = self.anonymous.get(node.start_byte)
+            if found is not None:
+                return found
             line, col = node.start_point
-            return f"<object{line + 1}_{col}>"
+            return f"<object{line + 1}_{col}>"  # a literal no pattern made a scope of
         if t in spec.tuples:
             items = [c for c in node.named_children if c.type not in spec.comment_types]
             if len(items) > 8:

@@ -20,7 +20,7 @@ from extractors.base import (
     SymbolTable,
 )
 from extractors.code.documents import file_document, symbol_document
-from extractors.code.engine import QueryEngine
+from extractors.code.engine import CODE_VERSION, QueryEngine
 from extractors.code.modules import module_name
 from extractors.code.python_syntax import ImportInfo, PySyntax, ScopeInfo, SyntaxDef, analyze
 from extractors.code.resolver import PYTHON, shared_resolver
@@ -45,7 +45,7 @@ class PythonExtractor:
     """Extracts Python files with tree-sitter; its resolver binds names across files."""
 
     name = "code-python"
-    version = "1"
+    version = CODE_VERSION  # what the code extracts changes with it
     extensions = frozenset({".py", ".pyi"})
 
     def __init__(self) -> None:

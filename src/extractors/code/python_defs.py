@@ -142,8 +142,14 @@ class DefCollector:
                 node = caps["loop"][0]
                 loops.append((node.start_byte, node.end_byte))
         self._spans = Spans([(s.start, s.end) for s in self.scopes])
+        lambdas: dict[int, int] = {}
         for i, scope in enumerate(self.scopes[1:], start=1):
             scope.parent = max(self._spans.parent[i], 0)
+            if scope.kind == "lambda":
+                # Numbered within the parent, not named by position: a line inserted above
+                # changes no qualified name (nor the file's interface digest).
+                n = lambdas[scope.parent] = lambdas.get(scope.parent, 0) + 1
+                scope.qualname = f"<lambda#{n}>"
         for scope in self.scopes[1:]:  # parents precede children: spans sorted by start
             parent = self.scopes[scope.parent]
             scope.qualname = (
@@ -157,11 +163,8 @@ class DefCollector:
         node = caps[kind][0]
         if self.in_error(node.start_byte):
             return
-        if kind == "lambda":
-            line, col = node.start_point
-            self.scopes.append(
-                ScopeInfo(f"<lambda{line + 1}_{col}>", kind, node.start_byte, node.end_byte, node)
-            )
+        if kind == "lambda":  # named once its parent is known (collect_scopes)
+            self.scopes.append(ScopeInfo("", kind, node.start_byte, node.end_byte, node))
             return
         start_node = caps["body"][0] if kind == "class" else caps["params"][0]
         name = caps["name"][0]

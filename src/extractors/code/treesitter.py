@@ -22,7 +22,7 @@ from extractors.base import (
     SymbolTable,
 )
 from extractors.code.documents import file_document, symbol_document
-from extractors.code.engine import QueryEngine
+from extractors.code.engine import CODE_VERSION, QueryEngine
 from extractors.code.evaluate import Profile
 from extractors.code.generic_syntax import CLASS_KINDS, Collector, GDef, GImport, GRef, GSyntax
 from extractors.code.lang_modules import bindings, module_for
@@ -53,7 +53,7 @@ class TreeSitterExtractor:
 
     spec: LangSpec
     profile: Profile
-    version = "1"
+    version = CODE_VERSION  # what the code extracts changes with it
 
     def __init__(self) -> None:
         self.name = f"code-{self.spec.name}"
