@@ -119,15 +119,15 @@ async def bench_graph_only(repo: Path, work: Path, edits: int) -> None:
             f"p50 {pct(times, 0.5):.0f} ms, p95 {pct(times, 0.95):.0f} ms"
         )
         await bench_update_files(rt, repo, target, original, edits)
-        hub = await most_depended_on(rt, repo)
+        hub = await most_depended_on(rt, repo, target.suffix)
         await bench_update_files(rt, repo, repo / hub, (repo / hub).read_text(), edits)
 
 
-async def most_depended_on(rt: Runtime, repo: Path) -> str:
-    """The file most others' resolution reads: the worst case for an interface edit."""
+async def most_depended_on(rt: Runtime, repo: Path, suffix: str) -> str:
+    """The source file most others' resolution reads: the worst case for an interface edit."""
     counts: Counter[str] = Counter()
     for raw in (await rt.store.states(repo.name, "deps:")).values():
-        counts.update(json.loads(raw))
+        counts.update(p for p in json.loads(raw) if p.endswith(suffix))
     return counts.most_common(1)[0][0]
 
 
