@@ -153,6 +153,9 @@ class Evaluator:
             return self.call(node, op, ctx)
         out: list[Node] = []
         for obj in self.objects(node):
+            if isinstance(obj, InstNode) and self._typed(ctx.path):
+                out.append(obj)  # ``xs[i]`` of a ``V[]``: a container is written as its element
+                continue
             if not isinstance(obj, TupleNode):
                 continue
             # A typed language's array literal is an array of any of its elements' types.

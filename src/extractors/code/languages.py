@@ -88,6 +88,28 @@ _TS = replace(
     transparent=JAVASCRIPT.transparent - {"as_expression"},
     objects=JAVASCRIPT.objects | {"object_type"},  # ``let p: { x: number }``
     tuples=JAVASCRIPT.tuples | {"tuple_type"},  # ``let t: [A, B]``
+    # The built-in collections: ``Array<V>`` (like ``V[]``), ``Map<K, V>``, ``Promise<V>``
+    # are written as their element's instance (``await p``, ``xs[i]``, ``for (x of xs)``).
+    containers=_F(
+        {
+            "Array",
+            "ReadonlyArray",
+            "Set",
+            "ReadonlySet",
+            "WeakSet",
+            "Map",
+            "ReadonlyMap",
+            "WeakMap",
+            "Record",
+            "Promise",
+            "PromiseLike",
+            "Iterable",
+            "IterableIterator",
+            "Iterator",
+            "AsyncIterable",
+            "AsyncIterableIterator",
+        }
+    ),
 )
 TYPESCRIPT = replace(_TS, name="typescript", extensions=_F({".ts", ".mts", ".cts"}))
 TSX = replace(_TS, name="tsx", extensions=_F({".tsx"}))
