@@ -79,6 +79,9 @@ class Profile:
     # C#: a function whose ``bases`` name a type (``Tax(this Order o)``) is an extension
     # method, a member of that type's instances where the type declares none of the name.
     extensions: bool = False
+    # JavaScript: a function is a constructor too (``new F()``); its instance has the members
+    # its body assigns to ``this``.
+    function_classes: bool = False
 
     @property
     def family(self) -> frozenset[str]:
@@ -100,6 +103,7 @@ class Evaluator:
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._projects: Projects | None = None
+        self._constructors: dict[str, frozenset[str]] = {}
         self.version = index.version
 
     def reset(self) -> None:
@@ -561,7 +565,7 @@ class Evaluator:
 
     # -- members, values, calls --------------------------------------------------------------
     def member(self, node: Node, attr: str) -> list[Node]:
-        stable = isinstance(node, STABLE)
+        stable = isinstance(node, STABLE) and not (isinstance(node, InstNode) and node.env)
         key = (node.key, attr)
         if stable and key in self._member_memo:
             return self._member_memo[key]
@@ -613,7 +617,10 @@ class Evaluator:
         if isinstance(value, DefNode) and value.d.kind == "class":
             return self.class_members(value, attr)
         if isinstance(value, InstNode):
-            return self.class_members(value.cls, attr)
+            found = self.class_members(value.cls, attr)
+            if value.cls.d.kind != "class":  # a constructor function's: what it set on this
+                found = [n for n in found if isinstance(n, DefNode) and n.d.kind == "attribute"]
+            return self._bound_members(found, value.env) if value.env else found
         if isinstance(value, SuperNode):
             return [r for base in self.bases(value.cls) for r in self.class_members(base, attr)]
         if isinstance(value, ModNode):
@@ -747,15 +754,58 @@ class Evaluator:
         out: list[Node] = []
         for obj in self.objects(node):
             if isinstance(obj, DefNode) and obj.d.kind == "class":
-                out.append(InstNode(obj))
+                out.append(self._instance(obj, op, ctx))
             elif isinstance(obj, InstNode):  # Ruby ``new(x)`` in a class method, Kotlin ``this()``
                 out.append(obj)
             elif isinstance(obj, DefNode) and obj.d.kind == "function":
                 out += self._returns(obj, op, ctx)
+                if self.profile.function_classes and self._constructs(obj):
+                    out.append(self._instance(obj, op, ctx))
             elif isinstance(obj, TupleNode):  # a tuple type's instance: its items' instances
                 items = tuple(replace(e, ops=(*e.ops, _NEW)) for e in obj.items)
                 out.append(TupleNode(items, obj.ctx))
         return uniq(out)
+
+    def _constructs(self, fn: DefNode) -> bool:
+        """Whether a function assigns members to ``this`` (so ``new`` of it makes them)."""
+        found = self._constructors.get(fn.path)
+        if found is None:
+            ti = self.index.index(fn.path)
+            defs = ti.table.definitions if ti is not None else []
+            found = self._constructors[fn.path] = frozenset(
+                def_scope(d) for d in defs if d.kind == "attribute"
+            )
+        return fn.d.qualname in found
+
+    def _instance(self, cls: DefNode, op: Call, ctx: Ctx) -> InstNode:
+        """``new C(args)``: JavaScript binds the constructor's parameters (a function's own, a
+        class's ``constructor``'s), so members assigned from them hold the arguments."""
+        if not op.args or not self.profile.function_classes:
+            return InstNode(cls)
+        ti = self.index.index(cls.path)
+        ctor = cls.d.qualname + (".constructor" if cls.d.kind == "class" else "")
+        params = sorted(ti.params.get(ctor, []) if ti else [], key=lambda p: p.index)
+        env = tuple(
+            (p.qualname, tuple(self.eval(arg, ctx)))
+            for p, arg in zip([p for p in params if p.index >= 0], op.args, strict=False)
+        )
+        return InstNode(cls, env) if env else InstNode(cls)
+
+    def _bound_members(
+        self, found: list[Node], env: tuple[tuple[str, tuple[Node, ...]], ...]
+    ) -> list[Node]:
+        """Members of an instance whose constructor's arguments are known: an attribute's
+        value is read with its parameters bound to them."""
+        out: list[Node] = []
+        for n in found:
+            if isinstance(n, DefNode) and n.d.kind == "attribute" and n.d.values:
+                c = self.def_ctx(n)
+                inner = Ctx(c.path, c.scope, c.line, env)
+                bound = tuple(r for v in n.d.values for r in self.eval(parse(v), inner))
+                out.append(ArgNode(n, bound) if bound else n)
+            else:
+                out.append(n)
+        return out
 
     def _returns(self, fn: DefNode, op: Call, ctx: Ctx) -> list[Node]:
         key = ("call", *fn.key)
@@ -802,7 +852,9 @@ class Evaluator:
             if n.key in seen:
                 continue
             seen.add(n.key)
-            if isinstance(n, ArgNode):
+            if isinstance(n, ArgNode) and n.param.d.kind == "attribute":
+                todo.append(n.param)  # a member bound to a constructor's argument
+            elif isinstance(n, ArgNode):
                 out.add((n.param.path, n.param.d.line))
             elif isinstance(n, DefNode):
                 if not def_name(n.d).startswith("<"):  # an object literal names no site

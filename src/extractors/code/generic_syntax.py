@@ -456,8 +456,11 @@ class Collector:
         """An assignment target that is no plain name: a receiver member, or a pattern."""
         written = self.w.expr(node)
         if written.startswith(RECEIVER + ".") and written.count(".") == 1:
-            cls = self._enclosing_class(scope)
-            if cls >= 0 and (cls, written[2:]) not in self.declared:
+            cls, declared = self._enclosing_class(scope), self.declared
+            if cls < 0 and self.spec.function_classes:
+                # A function's parameters and locals are no members of its instances.
+                cls, declared = self._enclosing_function(scope), set()
+            if cls >= 0 and (cls, written[2:]) not in declared:
                 last = last_name(self.spec, node)
                 d = self._bind(written[2:], "attribute", last, cls, values)
                 d.value_scope = self.out.scopes[scope].qualname
@@ -569,6 +572,13 @@ class Collector:
     def _class_name(self, scope: int) -> str:
         here = self.out.scopes[scope]
         return here.name if here.kind in CLASS_KINDS else ""
+
+    def _enclosing_function(self, scope: int) -> int:
+        """The named function (no arrow, no method) a scope is in: its ``this`` is the
+        instance ``new`` makes of it."""
+        while scope > 0 and self.out.scopes[scope].kind == "block":
+            scope = self.out.scopes[scope].parent
+        return scope if scope > 0 and self.out.scopes[scope].kind == "function" else -1
 
     def _enclosing_class(self, scope: int) -> int:
         while scope > 0:

@@ -40,6 +40,9 @@ class LangSpec:
     super_texts: frozenset[str] = frozenset()
     instance_vars: frozenset[str] = frozenset()  # Ruby ``@x``: a member of the receiver
     ctor_method: str = ""  # Ruby ``X.new(...)`` makes an X
+    # JavaScript: ``this.x = v`` in a function outside any class is a member of the function's
+    # instances (``new F()``).
+    function_classes: bool = False
     comment_types: frozenset[str] = frozenset({"comment"})
     wrappers: frozenset[str] = frozenset()  # export/decorator nodes a doc comment precedes
     strip_name: str = ""  # characters to strip from written names (PHP ``\\``)

@@ -53,11 +53,15 @@ class ModNode:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class InstNode:
+    """An instance of a class; ``env``: what ``new C(args)`` bound its constructor's
+    parameters to (a member assigned from one holds that argument)."""
+
     cls: DefNode
+    env: tuple[tuple[str, tuple[Node, ...]], ...] = ()
 
     @property
     def key(self) -> tuple[object, ...]:
-        return ("i", *self.cls.key)
+        return ("i", *self.cls.key) if not self.env else ("ie", id(self))
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -226,5 +226,10 @@ class _Prefix:
         return False
 
     def has_known_value(self) -> bool:
-        """Whether what a member is looked up on is known (then a miss is no name-match)."""
-        return any(not isinstance(o, ArgNode) for o in self.objects())
+        """Whether what a member is looked up on is known (then a miss is no name-match). An
+        instance of a JavaScript constructor function is not: it gets members anywhere (its
+        ``prototype``, later assignments)."""
+        return any(
+            not isinstance(o, ArgNode) and not (isinstance(o, InstNode) and o.cls.d.kind != "class")
+            for o in self.objects()
+        )
