@@ -103,7 +103,9 @@ class Evaluator:
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._projects: Projects | None = None
+        self._projected_memo: dict[tuple[str, int, tuple[str, ...]], list[Node] | None] = {}
         self._constructors: dict[str, frozenset[str]] = {}
+        self._typeparams: dict[str, dict[str, list[Definition]]] = {}
         self.version = index.version
 
     def reset(self) -> None:
@@ -226,7 +228,7 @@ class Evaluator:
         seen: list[Node] = []  # assignments to a name declared further out (``rebinds``)
         while True:
             kind = ti.scope_kind(scope)
-            if _is_block(scope) and (scope, WITH_OBJECT) in ti.names:
+            if (scope, WITH_OBJECT) in ti.names:  # only ``with`` blocks bind it
                 within = self._with_member(ti, ctx, scope, name)
                 if within:
                     return uniq(seen + within) if seen else within
@@ -360,7 +362,7 @@ class Evaluator:
 
     def _def_node(self, ctx: Ctx, d: Definition) -> Node:
         node = DefNode(ctx.path, d)
-        if d.kind == "parameter" and ctx.env:
+        if d.kind in ("parameter", "type_parameter") and ctx.env:
             for qualname, bound in ctx.env:
                 if qualname == d.qualname:
                     return ArgNode(node, bound)
@@ -490,6 +492,15 @@ class Evaluator:
         projects = self.projects
         if not projects:
             return None
+        key = (path, level, tuple(parts))
+        if key in self._projected_memo:
+            return self._projected_memo[key]
+        found = self._projected_memo[key] = self._project_path(projects, path, level, parts)
+        return found
+
+    def _project_path(
+        self, projects: Projects, path: str, level: int, parts: list[str]
+    ) -> list[Node] | None:
         base = self.index.relative_base(path, level) if level else ""
         for k in range(len(parts), 0, -1):
             rest = "/".join(parts[:k])
@@ -780,16 +791,42 @@ class Evaluator:
     def _instance(self, cls: DefNode, op: Call, ctx: Ctx) -> InstNode:
         """``new C(args)``: JavaScript binds the constructor's parameters (a function's own, a
         class's ``constructor``'s), so members assigned from them hold the arguments."""
-        if not op.args or not self.profile.function_classes:
-            return InstNode(cls)
-        ti = self.index.index(cls.path)
-        ctor = cls.d.qualname + (".constructor" if cls.d.kind == "class" else "")
-        params = sorted(ti.params.get(ctor, []) if ti else [], key=lambda p: p.index)
-        env = tuple(
-            (p.qualname, tuple(self.eval(arg, ctx)))
-            for p, arg in zip([p for p in params if p.index >= 0], op.args, strict=False)
-        )
-        return InstNode(cls, env) if env else InstNode(cls)
+        env: list[tuple[str, tuple[Node, ...]]] = []
+        if op.args and self.profile.function_classes:
+            ti = self.index.index(cls.path)
+            ctor = cls.d.qualname + (".constructor" if cls.d.kind == "class" else "")
+            params = sorted(ti.params.get(ctor, []) if ti else [], key=lambda p: p.index)
+            positional = [p for p in params if p.index >= 0]
+            env += [
+                (p.qualname, tuple(self.eval(arg, ctx)))
+                for p, arg in zip(positional, op.args, strict=False)
+            ]
+        if op.kwargs and cls.d.kind == "class":
+            env += self._type_env(cls, op, ctx)
+        return InstNode(cls, tuple(env)) if env else InstNode(cls)
+
+    def _type_env(self, cls: DefNode, op: Call, ctx: Ctx) -> list[tuple[str, tuple[Node, ...]]]:
+        """``Box(<0>=Item)``, a ``Box<Item>``: the generic's type parameters bound by position
+        to the types given, the rest to their defaults (which may name earlier ones)."""
+        given = {k: arg for k, arg in op.kwargs if k.startswith("<")}
+        by_scope = self._typeparams.get(cls.path)
+        if by_scope is None:
+            ti = self.index.index(cls.path)
+            by_scope = self._typeparams[cls.path] = {}
+            for d in ti.table.definitions if ti is not None else []:
+                if d.kind == "type_parameter":
+                    by_scope.setdefault(def_scope(d), []).append(d)
+        env: list[tuple[str, tuple[Node, ...]]] = []
+        for p in sorted(by_scope.get(cls.d.qualname, []), key=lambda p: p.index):
+            arg = given.get(f"<{p.index}>")
+            if arg is not None:
+                env.append((p.qualname, tuple(self.eval(arg, ctx))))
+            elif p.values:
+                inner = Ctx(cls.path, cls.d.qualname, p.line, tuple(env))
+                env.append(
+                    (p.qualname, tuple(r for v in p.values for r in self.eval(parse(v), inner)))
+                )
+        return env
 
     def _bound_members(
         self, found: list[Node], env: tuple[tuple[str, tuple[Node, ...]], ...]
@@ -798,7 +835,7 @@ class Evaluator:
         value is read with its parameters bound to them."""
         out: list[Node] = []
         for n in found:
-            if isinstance(n, DefNode) and n.d.kind == "attribute" and n.d.values:
+            if isinstance(n, DefNode) and n.d.kind in ("attribute", "variable") and n.d.values:
                 c = self.def_ctx(n)
                 inner = Ctx(c.path, c.scope, c.line, env)
                 bound = tuple(r for v in n.d.values for r in self.eval(parse(v), inner))
@@ -834,6 +871,8 @@ class Evaluator:
         for key, arg in op.kwargs:
             if key in by_name:
                 env.append((by_name[key].qualname, tuple(self.eval(arg, ctx))))
+        if any(key.startswith("<") for key, _ in op.kwargs):  # ``f<A>(x)``: its type arguments
+            env += self._type_env(fn, op, ctx)
         inner = Ctx(fn.path, fn.d.qualname, _END, tuple(env))
         return [r for v in fn.d.values for r in self.eval(parse(v), inner)]
 

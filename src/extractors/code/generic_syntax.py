@@ -139,6 +139,7 @@ class Collector:
         self.def_sites: set[int] = set()
         self.bases: dict[tuple[int, int], int] = {}  # base node → class scope index
         self._param_count: dict[int, int] = {}
+        self._typeparam_count: dict[int, int] = {}
         self.heritage: dict[int, list[Node]] = {}  # class node start → its base nodes
         self.extends: dict[int, list[Node]] = {}  # extension method start → extended types
         self.impls: list[Captures] = []
@@ -412,7 +413,9 @@ class Collector:
             scope = self._enclosing_class(scope)  # ``__construct(private $x)``: a property
         if kind == "typeparam":  # ``<T extends Shape>``: a T is a Shape (its ``@value``)
             bound = [self.w.type_name(value)] if value is not None else []
-            self._bind(self.w.name(name), "type_parameter", name, scope, bound)
+            d = self._bind(self.w.name(name), "type_parameter", name, scope, bound)
+            d.index = self._typeparam_count.get(scope, 0)  # ``Box<A, B>``: A is 0, B is 1
+            self._typeparam_count[scope] = d.index + 1
         elif kind == "export":
             # ``export { a as b }``: the module's ``b`` stands for its ``a`` (no entity; a
             # plain ``export { a }`` keeps ``a`` a use of the declaration it exports).

@@ -40,6 +40,9 @@ class LangSpec:
     super_texts: frozenset[str] = frozenset()
     instance_vars: frozenset[str] = frozenset()  # Ruby ``@x``: a member of the receiver
     ctor_method: str = ""  # Ruby ``X.new(...)`` makes an X
+    # TypeScript: the node type of a generic's type arguments; ``Box<Item>`` is then written
+    # ``Box(<0>=Item)`` (type arguments by position), so a ``T`` member of it is an ``Item``.
+    type_arguments: str = ""
     # JavaScript: ``this.x = v`` in a function outside any class is a member of the function's
     # instances (``new F()``).
     function_classes: bool = False
@@ -131,11 +134,12 @@ class ExprWriter:
             return self._method_call(node, depth, callee)
         if t in spec.calls:
             fn_f, args_f = spec.calls[t]
-            return f"{self.expr(child(node, fn_f), depth + 1)}({self.args(node, args_f, depth)})"
+            args = self._with_type_args(node, self.args(node, args_f, depth))
+            return f"{self.expr(child(node, fn_f), depth + 1)}({args})"
         if t in spec.news:
             type_f, args_f = spec.news[t]
             made = self.type_name(child(node, type_f), depth + 1)
-            return f"{made}({self.args(node, args_f, depth)})"
+            return f"{made}({self._with_type_args(node, self.args(node, args_f, depth))})"
         if t in spec.casts:
             named = [c for c in node.named_children if c.type not in spec.comment_types]
             # ``as any`` / ``as const`` say nothing of the value: keep what it was.
@@ -236,4 +240,20 @@ class ExprWriter:
         name = self.type_name(type_node)
         if name == UNKNOWN or ("(" in name and not name.startswith("(")):
             return []
-        return [RECEIVER] if name == RECEIVER else [name + "()"]
+        return [RECEIVER] if name == RECEIVER else [name + f"({self._type_args(type_node)})"]
+
+    def _with_type_args(self, node: Node, args: str) -> str:
+        """A call's arguments, then its explicit type arguments (``f<A>(x)``)."""
+        types = self._type_args(node) if self.spec.type_arguments else ""
+        return f"{args},{types}" if args and types else args or types
+
+    def _type_args(self, node: Node | None) -> str:
+        """``<0>=A,<1>=B`` of a generic type ``G<A, B>`` (none for a container)."""
+        if node is None or not self.spec.type_arguments or self._element_type(node) is not None:
+            return ""
+        found = next((c for c in node.named_children if c.type == self.spec.type_arguments), None)
+        if found is None:
+            return ""
+        args = [c for c in found.named_children if c.type not in self.spec.comment_types]
+        written = [(i, self.type_name(a)) for i, a in enumerate(args[:8])]
+        return ",".join(f"<{i}>={t}" for i, t in written if t != UNKNOWN and "(" not in t)

@@ -89,6 +89,7 @@ _TS = replace(
     transparent=JAVASCRIPT.transparent - {"as_expression"},
     objects=JAVASCRIPT.objects | {"object_type"},  # ``let p: { x: number }``
     tuples=JAVASCRIPT.tuples | {"tuple_type"},  # ``let t: [A, B]``
+    type_arguments="type_arguments",
     # The built-in collections: ``Array<V>`` (like ``V[]``), ``Map<K, V>``, ``Promise<V>``
     # are written as their element's instance (``await p``, ``xs[i]``, ``for (x of xs)``).
     containers=_F(

@@ -37,6 +37,7 @@
 
 (function_signature
   name: (identifier) @name
+  type_parameters: (_)? @params
   parameters: (formal_parameters) @params
   return_type: (type_annotation (_) @returns)?) @definition.function
 
@@ -47,7 +48,8 @@
   return_type: (type_annotation (_) @returns)?
   body: (statement_block) @body) @definition.method
 
-[(method_signature name: (_) @name parameters: (formal_parameters) @params
+[(method_signature name: (_) @name type_parameters: (_)? @params
+   parameters: (formal_parameters) @params
    return_type: (type_annotation (_) @returns)?)
  (abstract_method_signature name: (_) @name parameters: (formal_parameters) @params
    return_type: (type_annotation (_) @returns)?)] @definition.method
@@ -143,7 +145,9 @@
 (object_type) @definition.object
 
 ; A type parameter names a type inside its generic declaration.
-(type_parameters (type_parameter name: (type_identifier) @name) @typeparam)
+; A type parameter stands for the type given, else for its constraint or default.
+(type_parameters (type_parameter name: (type_identifier) @name
+  constraint: (constraint (_) @value)? value: (default_type (_) @value)?) @typeparam)
 
 ; ``export = A``: the module is ``A`` to ``require`` (as ``module.exports = A``).
 (export_statement "=" (_) @value) @default
