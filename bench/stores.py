@@ -4,7 +4,8 @@ A synthetic but code-shaped graph: files that CONTAIN functions, functions that 
 power-law fan-in (a few helpers are called from everywhere, most functions from nowhere or from
 one place), and files that IMPORT other files, also skewed. Loaded the way the pipeline loads a
 repository: one ``apply`` per group of files for what extraction produces (entities and
-CONTAINS, per-file replace scopes), then one per group for the resolved CALLS/IMPORTS.
+CONTAINS, per-file replace scopes), then one per group for the resolved CALLS/IMPORTS, each
+stage through ``kg.stores.inflight.apply_in_order`` with the store's ``concurrent_applies``.
 
 Then, from 200 random start entities: a 2-hop neighbourhood (``traverse`` depth 2 along every
 kind, out then in) and callers with depth 3 (``traverse(..., [CALLS], "in", 3)``).
@@ -48,6 +49,7 @@ from pathlib import Path
 
 from kg.model import Batch, Entity, EntityKind, Relation, RelationKind, file_scope, resolve_scope
 from kg.stores.base import GraphStore
+from kg.stores.inflight import apply_in_order
 from kg.stores.neo4j import Neo4jGraphStore
 from kg.stores.sqlite import SqliteGraphStore
 
@@ -189,15 +191,20 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def load(store: GraphStore, batches: list[Batch], args: argparse.Namespace) -> None:
+    """Apply one stage's batches as the pipeline does: ``store.concurrent_applies`` in flight
+    (unless ``--concurrent-applies`` overrides it)."""
+    window = args.concurrent_applies or store.concurrent_applies
+    await apply_in_order(store.apply, window, merged(batches, args.group))
+
+
 async def warm_up(
     name: str, store: GraphStore, warm: Graph, args: argparse.Namespace, pid: int | None
 ) -> None:
     """Load the throwaway graph (the caller discards it): the cold-process figure."""
     c0, t0 = cpu_seconds(pid), time.perf_counter()
-    for batch in merged(warm.extract, args.group):
-        await store.apply(batch)
-    for batch in merged(warm.resolve, args.group):
-        await store.apply(batch)
+    await load(store, warm.extract, args)
+    await load(store, warm.resolve, args)
     took = time.perf_counter() - t0
     server = f", server CPU {cpu_seconds(pid) - c0:.1f} s" if pid is not None else ""
     print(
@@ -210,13 +217,13 @@ async def bench_store(
     name: str, store: GraphStore, graph: Graph, args: argparse.Namespace, pid: int | None = None
 ) -> None:
     print(f"[{name}] load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    window = args.concurrent_applies or store.concurrent_applies
+    print(f"[{name}] applies in flight: {window}")
     c0, s0 = time.process_time(), cpu_seconds(pid)
     t0 = time.perf_counter()
-    for batch in merged(graph.extract, args.group):
-        await store.apply(batch)
+    await load(store, graph.extract, args)
     t1 = time.perf_counter()
-    for batch in merged(graph.resolve, args.group):
-        await store.apply(batch)
+    await load(store, graph.resolve, args)
     t2 = time.perf_counter()
     resolved = sum(len(b.relations) for b in graph.resolve)
     stats = await store.stats(REPO)
@@ -316,6 +323,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup-passes", type=int, default=5, help="untimed query passes before timing"
     )
     parser.add_argument("--stores", default="sqlite,neo4j", help="comma separated")
+    parser.add_argument(
+        "--concurrent-applies",
+        type=int,
+        default=0,
+        help="applies in flight (default: what the store asks for, as the pipeline does)",
+    )
     parser.add_argument(
         "--neo4j-url", help="an existing server to use (wiped!); default: start a private one"
     )

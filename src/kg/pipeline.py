@@ -57,6 +57,7 @@ from kg.sources import (
     scan,
 )
 from kg.stores.base import GraphStore
+from kg.stores.inflight import apply_in_order
 from kg.telemetry import tracer
 
 log = logging.getLogger(__name__)
@@ -267,17 +268,20 @@ class Indexer:
         )
         deltas: list[GraphDelta] = []
         try:
-            for chunk in file_batches:
-                deltas.append(await self._apply(chunk, report))
+            deltas += await self._apply_all(file_batches, report)
         except BaseException:
             # The cache already holds what the store did not take: reload it next time.
             self._caches.pop(repo, None)
             await asyncio.gather(resolving, return_exceptions=True)
             raise
         resolved = await resolving
-        for start in range(0, len(resolved), CHUNK_FILES):
-            chunk = self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
-            deltas.append(await self._apply(chunk, report))
+        deltas += await self._apply_all(
+            (
+                self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
+                for start in range(0, len(resolved), CHUNK_FILES)
+            ),
+            report,
+        )
         return deltas
 
     async def _cache(self, repo: str) -> RepoCache:
@@ -496,6 +500,21 @@ class Indexer:
         return Batch(repo=repo, entities=[entity])
 
     async def _apply(self, batch: Batch, report: IndexReport) -> GraphDelta:
+        delta = await self._write(batch)
+        await self._applied(batch, delta, report)
+        return delta
+
+    async def _apply_all(self, batches: Iterable[Batch], report: IndexReport) -> list[GraphDelta]:
+        """``_apply`` batches of disjoint scopes with up to the store's ``concurrent_applies``
+        writes in flight; deltas, counts and embedding follow batch order."""
+
+        async def then(batch: Batch, delta: GraphDelta) -> None:
+            await self._applied(batch, delta, report)
+
+        window = self._store.concurrent_applies
+        return await apply_in_order(self._write, window, batches, then)
+
+    async def _write(self, batch: Batch) -> GraphDelta:
         with tracer.start_as_current_span(
             "pipeline.apply",
             attributes={
@@ -504,13 +523,14 @@ class Indexer:
                 "relations": len(batch.relations),
             },
         ):
-            delta = await self._store.apply(batch)
+            return await self._store.apply(batch)
+
+    async def _applied(self, batch: Batch, delta: GraphDelta, report: IndexReport) -> None:
         report.count(delta)
         if self._embedding is not None:
             started = time.perf_counter()
             report.embedded += await self._embedding.process(batch.documents, delta.removed)
             report.embed_seconds += time.perf_counter() - started
-        return delta
 
     async def _publish(self, delta: GraphDelta) -> None:
         if self._bus is None or delta.is_empty:

@@ -158,6 +158,10 @@ class GuardedGraphStore:
         self.breaker = breaker
         self._policy = policy or RetryPolicy()
 
+    @property
+    def concurrent_applies(self) -> int:
+        return self.inner.concurrent_applies
+
     async def _guard(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         async def once() -> T:
             return await self.breaker.call(call)

@@ -41,6 +41,10 @@ class InstrumentedStore:
         self.calls: Counter[str] = Counter()
         self.fail = set(fail)
 
+    @property
+    def concurrent_applies(self) -> int:
+        return self.inner.concurrent_applies
+
     def _hit(self, name: str) -> None:
         self.calls[name] += 1
         if name in self.fail:

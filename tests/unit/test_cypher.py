@@ -101,19 +101,24 @@ def test_labels_and_types_come_only_from_the_enums() -> None:
 
 def test_writes_splice_the_kind_and_take_rows() -> None:
     q = cypher.create_entities(EntityKind.CLASS)
-    assert q.splitlines() == [
-        "UNWIND $rows AS row",
-        "CREATE (n:Entity:Class)",
-        "SET n = row",
-        "RETURN collect(elementId(n)) AS eids",
-    ]
+    lines = q.splitlines()
+    assert lines[0] == "UNWIND $rows AS row"
+    assert lines[1].startswith("CREATE (n:Entity:Class {id: row.id, kind: row.kind, ")
+    assert lines[1].endswith(", to_time: row.to_time})")
+    assert lines[2:] == ["RETURN collect(elementId(n)) AS eids"]
+    # Properties given in the CREATE pattern: no SET after it (whose planned Eager would hold
+    # every row), each property taken from the row by name.
+    assert "SET" not in q
+    assert all(f"{k}: row.{k}" in lines[1] for k in cypher.ENTITY_PROPERTIES)
     # Entities already looked up in the transaction are found again by element id, not by key.
     assert "MATCH (n) WHERE elementId(n) = row.eid" in cypher.UPDATE_ENTITIES
     assert params_of(cypher.UPDATE_ENTITIES) == {"rows"}
     q = cypher.create_relations(RelationKind.INHERITS)
     assert "MATCH (a) WHERE elementId(a) = row.src" in q
     assert "MATCH (b) WHERE elementId(b) = row.dst" in q
-    assert "CREATE (a)-[r:INHERITS]->(b)" in q
+    assert "CREATE (a)-[r:INHERITS {owner: row.props.owner, " in q
+    assert all(f"{k}: row.props.{k}" in q for k in cypher.RELATION_PROPERTIES)
+    assert "SET" not in q
     assert params_of(q) == {"rows"}
     q = cypher.update_relations(RelationKind.INHERITS)
     assert "MATCH (a)-[r:INHERITS]->(b)" in q

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ import pytest
 
 from kg.errors import InvalidInput
 from kg.model import Entity, EntityKind, Relation, RelationKind, Span, Validity
+from kg.stores import cypher
 from kg.stores.neo4j_rows import (
     entity_from_props,
     entity_props,
@@ -38,6 +40,11 @@ def test_entity_round_trips_through_storable_properties() -> None:
     assert isinstance(props["attrs"], str)
     assert props["from_time"] == "2024-01-02T01:04:05+00:00"  # stored in UTC
     assert entity_from_props(props) == e
+    # Every property is one the CREATE statement writes.
+    closed = Validity("c1", datetime(2024, 1, 1), "c2", datetime(2024, 1, 2))
+    assert set(entity_props(dataclasses.replace(e, valid=closed))) == set(
+        cypher.ENTITY_PROPERTIES
+    )
 
 
 def test_relation_round_trips_and_its_map_tracks_content() -> None:
@@ -52,6 +59,9 @@ def test_relation_round_trips_and_its_map_tracks_content() -> None:
     assert relation_props(moved, moved.id) != props
     bare = Relation(RelationKind.CALLS, "Function:a", "Function:b")
     assert set(relation_props(bare, bare.id)) == {"owner", "confidence", "provenance"}
+    closed = Validity("c1", datetime(2024, 1, 1), "c2", datetime(2024, 1, 2))
+    full = Relation(RelationKind.CALLS, "Function:a", "Function:b", 1.0, "p", "o", {"k": 1}, closed)
+    assert set(relation_props(full, full.id)) == set(cypher.RELATION_PROPERTIES)
 
 
 def test_naive_and_open_validity_read_back_equal() -> None:

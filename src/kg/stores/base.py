@@ -55,6 +55,12 @@ class EntityQuery:
 class GraphStore(Protocol):
     """Async graph persistence with per-scope replace semantics."""
 
+    @property
+    def concurrent_applies(self) -> int:
+        """How many ``apply`` calls of independent batches are worth running at once (1: one
+        after another). ``kg.stores.inflight.apply_in_order`` keeps that many in flight."""
+        ...
+
     async def start(self) -> None:
         """Connect / create schema (idempotent). Raises StoreUnavailable naming the URL."""
 

@@ -27,6 +27,33 @@ from kg.model import EntityKind, RelationKind
 
 ENTITY: Final = "Entity"
 STATE: Final = "State"
+# Every property an entity or a relationship may have (``kg.stores.neo4j_rows`` writes no other).
+ENTITY_PROPERTIES: Final = (
+    "id",
+    "kind",
+    "repo",
+    "key",
+    "name",
+    "owner",
+    "path",
+    "span",
+    "language",
+    "attrs",
+    "from_commit",
+    "from_time",
+    "to_commit",
+    "to_time",
+)
+RELATION_PROPERTIES: Final = (
+    "owner",
+    "confidence",
+    "provenance",
+    "attrs",
+    "from_commit",
+    "from_time",
+    "to_commit",
+    "to_time",
+)
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
@@ -163,13 +190,23 @@ WHERE n.id IN $ids
 RETURN collect([n.id, elementId(n)]) AS ids"""
 
 
+def _inline(keys: Sequence[str], row: str) -> str:
+    """A CREATE property map taking each key from ``row`` (a null value stores nothing).
+    Properties given in the CREATE pattern cost less than a ``SET x = map`` after it, which
+    first clears the new row's (absent) properties and, on relationships, makes the planner
+    materialize every row before writing (an Eager operator)."""
+    for key in keys:
+        if not _NAME.fullmatch(key):
+            raise ValueError(f"not a property name: {key!r}")
+    return ", ".join(f"{key}: {row}.{key}" for key in keys)
+
+
 def create_entities(kind: EntityKind) -> str:
     """Write ``$rows`` (property maps) of one kind that do not exist yet (``apply`` looked them
     up in the same transaction): no MERGE lookup, one label write. Returns the new nodes'
     element ids in row order."""
     return f"""UNWIND $rows AS row
-CREATE (n:{ENTITY}:{label(kind)})
-SET n = row
+CREATE (n:{ENTITY}:{label(kind)} {{{_inline(ENTITY_PROPERTIES, "row")}}})
 RETURN collect(elementId(n)) AS eids"""
 
 
@@ -204,8 +241,7 @@ def create_relations(kind: RelationKind) -> str:
     return f"""UNWIND $rows AS row
 MATCH (a) WHERE elementId(a) = row.src
 MATCH (b) WHERE elementId(b) = row.dst
-CREATE (a)-[r:{rel_type(kind)}]->(b)
-SET r = row.props"""
+CREATE (a)-[r:{rel_type(kind)} {{{_inline(RELATION_PROPERTIES, "row.props")}}}]->(b)"""
 
 
 def update_relations(kind: RelationKind) -> str:

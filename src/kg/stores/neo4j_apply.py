@@ -3,8 +3,9 @@
 Order inside the transaction: deletions, stale entities then stale relations of the replace
 scopes, upserts of rows whose stored property map differs (new or changed), batch relations
 with a missing endpoint dropped, then state. A relation whose content changed counts as replaced
-(one removed, one added), exactly like the embedded store. The work function is re-run from
-scratch when the driver retries a transient failure, so it keeps no state between attempts.
+(one removed, one added), exactly like the embedded store. ``Neo4jGraphStore.apply`` re-runs it
+from scratch in a new transaction after a transient failure, so it keeps no state between
+attempts.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import AsyncManagedTransaction
+from neo4j import AsyncTransaction
 
 from kg.model import Batch, EntityKind, GraphDelta, RelationKind, relation_id
 from kg.stores import cypher
@@ -42,6 +43,13 @@ class Encoded:
             relations[rid] = (r.kind, r.src, r.dst, relation_props(r, rid))
         return cls(batch, entities, relations)
 
+    @property
+    def reaches_out(self) -> bool:
+        """Whether a relation ends at an entity the batch does not carry (one that other
+        batches may also be adding relationships to)."""
+        own = self.entities.keys()
+        return any(src not in own or dst not in own for _, src, dst, _ in self.relations.values())
+
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:
     for i in range(0, len(items), CHUNK):
@@ -49,7 +57,7 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
 
 
 async def _records(
-    tx: AsyncManagedTransaction, query: str, **params: Any
+    tx: AsyncTransaction, query: str, **params: Any
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows of ``query`` and how many relationships it deleted."""
     result = await tx.run(query, params)
@@ -59,7 +67,7 @@ async def _records(
     return rows, summary.counters.relationships_deleted
 
 
-async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta:
+async def apply_encoded(tx: AsyncTransaction, enc: Encoded) -> GraphDelta:
     tally = DeltaTally()
     batch = enc.batch
     deletions = list(dict.fromkeys(batch.deletions))
@@ -79,7 +87,7 @@ async def apply_encoded(tx: AsyncManagedTransaction, enc: Encoded) -> GraphDelta
 
 
 async def _remove_stale_relations(
-    tx: AsyncManagedTransaction, tally: DeltaTally, scopes: list[str], keep: Set[str]
+    tx: AsyncTransaction, tally: DeltaTally, scopes: list[str], keep: Set[str]
 ) -> None:
     counts, _ = await _records(tx, cypher.relation_type_counts())
     in_use = [kind for kind in RelationKind if counts[0][cypher.rel_type(kind)]]
@@ -96,9 +104,7 @@ async def _remove_stale_relations(
         tally.relations_removed += int(rows[0]["removed"])
 
 
-async def _remove(
-    tx: AsyncManagedTransaction, tally: DeltaTally, query: str, **params: Any
-) -> None:
+async def _remove(tx: AsyncTransaction, tally: DeltaTally, query: str, **params: Any) -> None:
     rows, rels = await _records(tx, query, **params)
     for row in rows:
         tally.removed.append(row["id"])
@@ -107,7 +113,7 @@ async def _remove(
 
 
 async def _upsert_entities(
-    tx: AsyncManagedTransaction, entities: Mapping[str, Props], tally: DeltaTally
+    tx: AsyncTransaction, entities: Mapping[str, Props], tally: DeltaTally
 ) -> dict[str, str]:
     """Write new and changed entities; the element id of every batch entity, by id."""
     stored: dict[str, Props] = {}
@@ -139,7 +145,7 @@ async def _upsert_entities(
 
 
 async def _attached(
-    tx: AsyncManagedTransaction, enc: Encoded, eids: dict[str, str]
+    tx: AsyncTransaction, enc: Encoded, eids: dict[str, str]
 ) -> dict[str, tuple[RelationKind, str, str, Props]]:
     """The batch relations whose two endpoints exist once the batch's entities are written;
     adds the element ids of the endpoints outside the batch to ``eids``."""
@@ -152,7 +158,7 @@ async def _attached(
 
 
 async def _upsert_relations(
-    tx: AsyncManagedTransaction,
+    tx: AsyncTransaction,
     relations: Mapping[str, tuple[RelationKind, str, str, Props]],
     eids: Mapping[str, str],
     tally: DeltaTally,
@@ -186,9 +192,7 @@ async def _upsert_relations(
             await _records(tx, cypher.update_relations(kind), rows=chunk)
 
 
-async def _apply_state(
-    tx: AsyncManagedTransaction, repo: str, state: Mapping[str, str | None]
-) -> None:
+async def _apply_state(tx: AsyncTransaction, repo: str, state: Mapping[str, str | None]) -> None:
     gone = [k for k, v in state.items() if v is None]
     rows = [{"key": k, "value": v} for k, v in state.items() if v is not None]
     for chunk in _chunks(gone):

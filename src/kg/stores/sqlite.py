@@ -54,6 +54,9 @@ _tracer = trace.get_tracer("codekg")
 class SqliteGraphStore:
     """GraphStore on one SQLite file (or ``":memory:"``). See ``kg.stores.base.GraphStore``."""
 
+    # One connection, one writer: applies run one after another.
+    concurrent_applies = 1
+
     def __init__(self, path: Path | str) -> None:
         self._path = str(path)
         self._executor: ThreadPoolExecutor | None = None
