@@ -107,6 +107,20 @@
 (property_signature name: (_) @name type: (type_annotation (type_query (_) @value))) @field
 (type_alias_declaration name: (_) @name value: (_) @value) @local
 
+; A name declared of a function or constructor type (``let f: <X>(x: X) => V``, a member
+; ``cb: (v: V) => W``) is a function: a call of it gives what the type returns.
+(variable_declarator name: (identifier) @name
+  type: (type_annotation [(function_type type_parameters: (_)? @params parameters: (_) @params
+                            return_type: (_) @returns)
+                          (constructor_type type_parameters: (_)? @params parameters: (_) @params
+                            type: (_) @returns)] @body)) @definition.function
+[(property_signature name: (_) @name
+   type: (type_annotation (function_type type_parameters: (_)? @params parameters: (_) @params
+                            return_type: (_) @returns) @body))
+ (public_field_definition name: (_) @name
+   type: (type_annotation (function_type type_parameters: (_)? @params parameters: (_) @params
+                            return_type: (_) @returns) @body))] @definition.method
+
 (assignment_expression
   left: (member_expression object: (this)) @target
   right: (_) @value) @assign
