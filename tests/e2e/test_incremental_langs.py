@@ -79,6 +79,9 @@ FILES = {
     ),
     # A path alias of the project file: its importers follow the file when it changes.
     "tsconfig.json": '{\n  "compilerOptions": { "paths": { "@ui/*": ["./src/*"] } },\n}\n',
+    # A module made a global name: its users import nothing, yet follow it.
+    "src/geo.d.ts": "export declare function area(r: number): number;\nexport as namespace Geo;\n",
+    "src/use_geo.ts": "export const a = Geo.area(1);\n",
     "lib/view.ts": "export function draw(p: object): number { return 0; }\n",
     "src/panel.ts": (
         "import { draw } from '@ui/view';\nexport const show = () => draw({ x: 1, y: 2 });\n"
@@ -107,6 +110,9 @@ EDITS: list[dict[str, str | None]] = [
         .replace("x: number", "left: number")
         .replace("  at(): Point { return { x: 0, y: 0 }; }\n", "")
     },
+    # the global name renamed, then back
+    {"src/geo.d.ts": FILES["src/geo.d.ts"].replace("Geo;", "Shapes;")},
+    {"src/geo.d.ts": FILES["src/geo.d.ts"]},
     # the path alias points elsewhere, then back
     {"tsconfig.json": FILES["tsconfig.json"].replace("./src/*", "./lib/*")},
     {"tsconfig.json": FILES["tsconfig.json"]},

@@ -28,7 +28,7 @@ FLOORS = {
     "php": (79, 79),
     "ruby": (65, 65),
     "rust": (48, 48),
-    "typescript": (98, 101),
+    "typescript": (102, 105),
 }
 
 

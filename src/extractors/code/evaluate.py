@@ -82,6 +82,9 @@ class Profile:
     # JavaScript: a function is a constructor too (``new F()``); its instance has the members
     # its body assigns to ``this``.
     function_classes: bool = False
+    # Kinds of top-level definitions every file of the family sees (TypeScript ``export as
+    # namespace A``: a global name for its module).
+    global_kinds: frozenset[str] = frozenset()
 
     @property
     def family(self) -> frozenset[str]:
@@ -103,6 +106,7 @@ class Evaluator:
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._projects: Projects | None = None
+        self._global_files: frozenset[str] | None = None
         self._projected_memo: dict[tuple[str, int, tuple[str, ...]], list[Node] | None] = {}
         self._constructors: dict[str, frozenset[str]] = {}
         self._typeparams: dict[str, dict[str, list[Definition]]] = {}
@@ -327,6 +331,9 @@ class Evaluator:
                     out.append(DefNode(other, d))
         if not out and self.profile.package_scope and self.index.exists(name):
             out.append(ModNode(name))  # a qualified name's package: ``com.acme.Circle``
+        if self.profile.global_kinds:
+            kinds = self.profile.global_kinds
+            out += [DefNode(o, d) for o, d in self.index.scoped("", name) if d.kind in kinds]
         return uniq(out)
 
     def _in_scope(
@@ -478,6 +485,18 @@ class Evaluator:
                 if canon is not None:
                     return [ModNode(canon)]
         return [ModNode(".".join(full), external=True)]
+
+    @property
+    def global_files(self) -> frozenset[str]:
+        """Files declaring a name every file sees (``global_kinds``): all files read them."""
+        if self._global_files is None:
+            kinds = self.profile.global_kinds
+            self._global_files = frozenset(
+                path
+                for path, t in self.index.tables.items()
+                if kinds and any(d.kind in kinds for d in t.definitions)
+            )
+        return self._global_files
 
     @property
     def projects(self) -> Projects:
@@ -719,6 +738,9 @@ class Evaluator:
         if not isinstance(node, DefNode) or node.d.kind in _TERMINAL:
             return [node]
         if not node.d.values:
+            if node.d.kind in self.profile.global_kinds:  # ``export as namespace A``
+                table = self.index.tables.get(node.path)
+                return [ModNode(table.module)] if table is not None else []
             return []
         memo = self._deref_memo.get(node.key)
         if memo is not None:

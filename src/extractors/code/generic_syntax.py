@@ -374,6 +374,11 @@ class Collector:
                 d = self._bind(self.spec.arguments, "parameter", body, scope, [], mark=False)
                 d.index = ALL_ARGUMENTS
             return
+        if kind == "global":  # a name of the module every file sees (``export as namespace``)
+            name_node = _first(caps, "name")
+            if name_node is not None:
+                self._bind(self.w.name(name_node), "global", name_node, 0, [])
+            return
         if kind == "with":
             value, body = _first(caps, "value"), _first(caps, "body")
             if value is not None and body is not None:
@@ -724,6 +729,7 @@ _BINDINGS = frozenset(
         "package",
         "arguments",
         "with",
+        "global",
     }
 )
 

@@ -123,6 +123,7 @@ JS_PROFILE = Profile(
     flow_languages=_F({"javascript"}),
     member_values=_F({"typescript", "tsx"}),
     function_classes=True,
+    global_kinds=_F({"global"}),
     rebinding_kills=False,
     hidden_kinds=_F({"attribute", "constructor", "export"}),
     module_sites=False,

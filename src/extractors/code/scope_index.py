@@ -207,7 +207,7 @@ class RepoIndex:
         return self._scoped.get((scope, name), [])
 
 
-_SCOPED_KINDS = frozenset({"class", "function", "variable", "attribute"})
+_SCOPED_KINDS = frozenset({"class", "function", "variable", "attribute", "global"})
 
 
 def _named(table: SymbolTable) -> list[tuple[str, Definition]]:

@@ -165,3 +165,6 @@
 
 ; ``export = A``: the module is ``A`` to ``require`` (as ``module.exports = A``).
 (export_statement "=" (_) @value) @default
+
+; ``export as namespace A``: every file sees the module as the global name ``A``.
+(export_statement "namespace" (identifier) @name) @global
