@@ -36,6 +36,7 @@ JAVASCRIPT = LangSpec(
             "type_identifier",
             "shorthand_property_identifier",
             "private_property_identifier",
+            "string_fragment",  # a quoted key: ``{ "r": p }`` binds ``r``
         }
     ),
     members=_JS_MEMBERS,

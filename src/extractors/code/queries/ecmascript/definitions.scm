@@ -18,6 +18,7 @@
 (object) @definition.object
 (pair key: (property_identifier) @name value: (object) @body) @definition.object
 (object (pair key: (property_identifier) @name value: (_) @value) @field)
+(object (pair key: (string (string_fragment) @name) value: (_) @value) @field)
 (object (shorthand_property_identifier) @name @value @field)
 
 ; ``export { a }`` / ``export { a as b }`` without ``from``: the module's exported name (seen
