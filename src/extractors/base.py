@@ -71,6 +71,9 @@ class Definition(BaseModel):
     # An assignment to a name declared elsewhere (JavaScript ``x = 2``): a use sees it beside
     # the declaration, in whichever scope that is, instead of it hiding the declaration.
     rebinds: bool = False
+    # A member of a class's instances only (JavaScript: declared in a class body without
+    # ``static``, or assigned to ``this``): ``new C().m`` finds it, ``C.m`` does not.
+    instance: bool = False
 
 
 class ImportBinding(BaseModel):
@@ -141,6 +144,7 @@ class SymbolTable(BaseModel):
                 d.index,
                 d.block is not None,
                 d.loop is not None,
+                *(("instance",) if d.instance else ()),
             )
             for d in self.definitions
         ]
@@ -185,6 +189,7 @@ class SymbolTable(BaseModel):
                     d.index,
                     d.block is not None,
                     d.loop is not None,
+                    *(("instance",) if d.instance else ()),
                 )
             )
         for b in self.imports:

@@ -645,7 +645,9 @@ class Evaluator:
         if isinstance(value, BindNode):
             return [r for t in self.targets(value) for r in self.member(t, attr)]
         if isinstance(value, DefNode) and value.d.kind == "class":
-            return self.class_members(value, attr)
+            # The class object has its static members, not its instances' (``C.m``).
+            found = self.class_members(value, attr)
+            return [n for n in found if not (isinstance(n, DefNode) and n.d.instance)]
         if isinstance(value, InstNode):
             found = self.class_members(value.cls, attr)
             if value.cls.d.kind != "class":  # a constructor function's: what it set on this

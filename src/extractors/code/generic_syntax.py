@@ -86,6 +86,7 @@ class GDef:
     block: tuple[int, int] | None = None  # lines of the branch that may not run it
     loop: tuple[int, int] | None = None  # lines of the outermost loop repeating it
     rebinds: bool = False  # an assignment (``@rebind``), not a declaration
+    instance: bool = False  # a member of instances only (``LangSpec.class_bodies``)
 
 
 @dataclass(slots=True)
@@ -286,6 +287,7 @@ class Collector:
         if scope.kind in FUNCTION_KINDS and scope.name == owner_name:
             kind = "constructor"
         d = GDef(scope.name, kind, scope.parent, owner, line + 1, col, node=node, detail=scope.kind)
+        d.instance = self._instance_member(node)
         scope.defn = d
         for base in [*scope.caps.get("base", ()), *self.heritage.get(node.start_byte, ())]:
             text = self.w.type_name(base)
@@ -445,6 +447,7 @@ class Collector:
             keep = "keep" in caps or same
             d = self._bind(self.w.name(name), "local", name, scope, values, not keep)
             d.rebinds = "rebind" in caps
+            d.instance = kind == "field" and self._instance_member(_first(caps, kind) or anchor)
             if kind == "field" and self._literal(scope):
                 d.value_scope = self.out.scopes[max(self.spans.parent[scope], 0)].qualname
         else:
@@ -471,6 +474,7 @@ class Collector:
             if cls >= 0 and (cls, written[2:]) not in declared:
                 last = last_name(self.spec, node)
                 d = self._bind(written[2:], "attribute", last, cls, values)
+                d.instance = bool(self.spec.class_bodies)
                 d.value_scope = self.out.scopes[scope].qualname
             return
         if node.type in self.spec.lists and value is not None and value.type in self.spec.lists:
@@ -580,6 +584,17 @@ class Collector:
     def _class_name(self, scope: int) -> str:
         here = self.out.scopes[scope]
         return here.name if here.kind in CLASS_KINDS else ""
+
+    def _instance_member(self, node: Node) -> bool:
+        """Declared in a class body without the static keyword: a member of instances only."""
+        spec = self.spec
+        if (
+            not spec.class_bodies
+            or node.parent is None
+            or node.parent.type not in spec.class_bodies
+        ):
+            return False
+        return not any(c.type == spec.static_keyword for c in node.children)
 
     def _enclosing_function(self, scope: int) -> int:
         """The named function (no arrow, no method) a scope is in: its ``this`` is the

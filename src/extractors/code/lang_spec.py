@@ -40,6 +40,10 @@ class LangSpec:
     super_texts: frozenset[str] = frozenset()
     instance_vars: frozenset[str] = frozenset()  # Ruby ``@x``: a member of the receiver
     ctor_method: str = ""  # Ruby ``X.new(...)`` makes an X
+    # JavaScript: class bodies whose members (without ``static_keyword``) belong to the
+    # instances, not to the class object (``C.m`` of an instance method ``m`` is nothing).
+    class_bodies: frozenset[str] = frozenset()
+    static_keyword: str = "static"
     # TypeScript: the node type of a generic's type arguments; ``Box<Item>`` is then written
     # ``Box(<0>=Item)`` (type arguments by position), so a ``T`` member of it is an ``Item``.
     type_arguments: str = ""

@@ -58,6 +58,7 @@ JAVASCRIPT = LangSpec(
     super_types=_F({"super"}),
     arguments="arguments",
     function_classes=True,
+    class_bodies=_F({"class_body"}),
     wrappers=_F({"export_statement"}),
     loops=_F({"for_statement", "for_in_statement", "while_statement", "do_statement"}),
     sequences=_F({"sequence_expression"}),

@@ -243,6 +243,7 @@ class _Builder:
             block=d.block,
             loop=d.loop,
             rebinds=d.rebinds,
+            instance=d.instance,
         )
 
     def _variable(self, d: GDef, qualname: str) -> str:
