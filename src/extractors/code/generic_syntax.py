@@ -474,7 +474,7 @@ class Collector:
             if cls >= 0 and (cls, written[2:]) not in declared:
                 last = last_name(self.spec, node)
                 d = self._bind(written[2:], "attribute", last, cls, values)
-                d.instance = bool(self.spec.class_bodies)
+                d.instance = bool(self.spec.class_bodies) and not self._static_code(scope, cls)
                 d.value_scope = self.out.scopes[scope].qualname
             return
         if node.type in self.spec.lists and value is not None and value.type in self.spec.lists:
@@ -595,6 +595,15 @@ class Collector:
         ):
             return False
         return not any(c.type == spec.static_keyword for c in node.children)
+
+    def _static_code(self, scope: int, cls: int) -> bool:
+        """``scope`` runs with ``this`` the class itself: in a static method or block."""
+        while scope > 0 and scope != cls:
+            node = self.out.scopes[scope].node
+            if node is not None and any(c.type == self.spec.static_keyword for c in node.children):
+                return True
+            scope = self.out.scopes[scope].parent
+        return False
 
     def _enclosing_function(self, scope: int) -> int:
         """The named function (no arrow, no method) a scope is in: its ``this`` is the

@@ -40,6 +40,8 @@
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
 (generator_function) @definition.lambda
+; A class's static block runs once with ``this`` the class.
+(class_static_block) @definition.lambda
 
 (lexical_declaration (variable_declarator name: (_) @name value: (_)? @value) @local)
 (variable_declaration (variable_declarator name: (_) @name value: (_)? @value) @local @hoist)

@@ -71,6 +71,8 @@
 (arrow_function) @definition.lambda
 (function_expression) @definition.lambda
 (generator_function) @definition.lambda
+; A class's static block runs once with ``this`` the class.
+(class_static_block) @definition.lambda
 
 ; A declared type is the value's type; ``typeof e`` is the type of the value ``e`` holds.
 (lexical_declaration (variable_declarator name: (_) @name type: (type_annotation (_) @type)?
