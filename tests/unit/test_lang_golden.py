@@ -23,12 +23,12 @@ FLOORS = {
     "csharp": (88, 88),
     "go": (45, 45),
     "java": (144, 145),
-    "javascript": (137, 138),
+    "javascript": (142, 143),
     "kotlin": (102, 102),
     "php": (79, 79),
     "ruby": (65, 65),
     "rust": (48, 48),
-    "typescript": (102, 105),
+    "typescript": (103, 106),
 }
 
 

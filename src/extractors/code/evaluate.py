@@ -85,6 +85,8 @@ class Profile:
     # Kinds of top-level definitions every file of the family sees (TypeScript ``export as
     # namespace A``: a global name for its module).
     global_kinds: frozenset[str] = frozenset()
+    # ECMAScript modules: importers see the names a module exports (its ``all_names``) only.
+    exported_only: bool = False
 
     @property
     def family(self) -> frozenset[str]:
@@ -391,7 +393,10 @@ class Evaluator:
             return []
         for mod_path in self.index.by_module.get(module, ()):
             table = self.index.tables[mod_path]
-            if table.all_names is not None and name not in table.all_names:
+            # Python's ``__all__`` lists every name; an ECMAScript module's exports add those
+            # of the modules it re-exports (``module_member`` tells them apart).
+            names = table.all_names
+            if names is not None and name not in names and not self.profile.exported_only:
                 return []
         if name.startswith("_"):
             return []
@@ -434,13 +439,17 @@ class Evaluator:
 
     # -- modules -----------------------------------------------------------------------------
     def module_name(self, path: str, level: int, dotted: str) -> str | None:
-        key = (path if level else "", level, dotted)
+        # Project files (tsconfig ``paths``) make a bare path's module depend on the file.
+        key = (path if level or self.projects else "", level, dotted)
         if key in self._module_memo:
             return self._module_memo[key]
         found = self._module_memo[key] = self._module_name(path, level, dotted)
         return found
 
     def _module_name(self, path: str, level: int, dotted: str) -> str | None:
+        mapped = self._projected(path, level, dotted.split(".")) if dotted else None
+        if mapped and isinstance(mapped[0], ModNode):
+            return mapped[0].name
         if level == 0:
             return (
                 self.index.canonical(dotted)
@@ -556,6 +565,12 @@ class Evaluator:
                 for c in ti.names.get(("", attr), ())
                 if c.definition is not None and c.definition.kind == "export"
             ]
+            names = ti.table.all_names
+            if self.profile.exported_only and names is not None and attr not in names:
+                # A name the module keeps to itself; one of a module it re-exports still counts.
+                found = [
+                    n for n in found if not (isinstance(n, DefNode | BindNode) and n.path == path)
+                ]
             out += found
         sub = f"{module}.{attr}"
         if submodules and self.index.exists(sub):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from extractors.code.engine import QueryEngine
+from extractors.code.es_exports import es_exports
 from extractors.code.expr import RECEIVER, UNKNOWN, parse
 from extractors.code.lang_spec import ALL_ARGUMENTS, WITH_OBJECT, ExprWriter, LangSpec, child
 from extractors.code.spans import Spans
@@ -123,6 +124,7 @@ class GSyntax:
     imports: list[GImport] = field(default_factory=list)
     refs: list[GRef] = field(default_factory=list)
     package: str | None = None
+    exports: set[str] | None = None  # what importers see (None: every top-level name)
 
 
 class Collector:
@@ -172,6 +174,8 @@ class Collector:
         if "imports" in self.engine.queries:
             self._imports()
         self._references()
+        if self.spec.import_style == "js":
+            self.out.exports = es_exports(self.root, self.src)
         return self.out
 
     # -- scopes ------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ JS_PROFILE = Profile(
     member_values=_F({"typescript", "tsx"}),
     function_classes=True,
     global_kinds=_F({"global"}),
+    exported_only=True,
     rebinding_kills=False,
     hidden_kinds=_F({"attribute", "constructor", "export"}),
     module_sites=False,

@@ -124,6 +124,7 @@ class _Builder:
             ],
             imports=imports,
             wildcard_imports=["." * b.level + b.target for b in imports if b.local == "*"],
+            all_names=sorted(self.syntax.exports) if self.syntax.exports is not None else None,
         )
         scopes = self.syntax.scopes
         owners = [self._entity_of(i) for i in range(len(scopes))]
