@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from extractors.base import FileExtract, SymbolTable
+from extractors.base import FileExtract, ImportBinding, SymbolTable
 
 _IDENT = re.compile(r"[^\W\d][\w$]*")
 # Names a reader never spells to reach a definition: it reaches them through their scope.
@@ -51,15 +51,36 @@ def changed_names(old: SymbolTable, new: SymbolTable) -> frozenset[str] | None:
     # what flows out of its scope (a return value), which _mentioning follows. So it does not
     # make its enclosing function "changed" by itself: a body edit stays a one-file update.
     changed |= _mentioning(changed, (old, new))
-    changed -= inner
+    return frozenset(_names(changed, inner))
+
+
+def _names(qualnames: Iterable[str], inner: set[str]) -> set[str]:
+    """The identifiers spelling ``qualnames`` and what encloses them, locals left out."""
     out: set[str] = set()
-    for qualname in changed:
+    for qualname in qualnames:
+        if qualname in inner:
+            continue
         parts = qualname.split(".")
         for k in range(1, len(parts) + 1):
             name = parts[k - 1]
             if name and not name.startswith("<") and ".".join(parts[:k]) not in inner:
                 out.add(name)
-    return frozenset(out)
+    return out
+
+
+def relayed_names(table: SymbolTable, names: frozenset[str] | None) -> set[str]:
+    """Names whose meaning in ``table``'s file changes when ``names`` (None: any) change in a
+    file it reads: the names themselves (a re-export keeps them), the local names of imports
+    that spell them (``export { unit as unitCircle }``, ``from core import alpha``) and the
+    definitions whose values mention those (``def use(): return alpha()``). Its readers see
+    them change although its own text did not."""
+    seeds = {
+        f"{b.scope}.{b.local}" if b.scope else b.local
+        for b in table.imports
+        if names is None or b.local in names or not names.isdisjoint(_IDENT.findall(b.target))
+    }
+    inner = {d.qualname for d in table.definitions if d.kind in _INNER_KINDS}
+    return set(names or ()) | _names(seeds | _mentioning(seeds, (table,)), inner)
 
 
 def _mentioning(changed: set[str], tables: Iterable[SymbolTable]) -> set[str]:
@@ -98,10 +119,19 @@ def entity_names(table: SymbolTable) -> set[tuple[str, str]]:
 
 def renamed_entities(old: SymbolTable | None, new: SymbolTable | None) -> set[str]:
     """Names of classes and functions that appeared or vanished: every file that calls such a
-    name unresolved (name-match) may bind differently, whether or not it imports this file."""
+    name unresolved (name-match) may bind differently, whether or not it imports this file.
+    A file that appeared or vanished adds its module's name: a qualified name that spells
+    the module (``com.acme.shapes.Circle`` without an import) binds to one file fewer or
+    more of it."""
     before = entity_names(old) if old is not None else set()
     after = entity_names(new) if new is not None else set()
-    return {name for name, _ in before ^ after}
+    out = {name for name, _ in before ^ after}
+    if old is None and new is not None:
+        out.add(new.module.rpartition(".")[2])
+    elif new is None and old is not None:
+        out.add(old.module.rpartition(".")[2])
+    out.discard("")
+    return out
 
 
 def uses_of(extract: FileExtract) -> frozenset[str]:
@@ -119,6 +149,19 @@ def uses_of(extract: FileExtract) -> frozenset[str]:
     return frozenset(words)
 
 
+def _names_module(table: SymbolTable, binding: ImportBinding, names: set[str], root: bool) -> bool:
+    """Whether an import may name a module whose last name is among ``names`` (or, with
+    ``root``, the repository's root package): a relative import starts from the importing
+    file's package (``from . import x`` in ``foo/a.py`` names ``foo``)."""
+    if not binding.level:
+        return not names.isdisjoint(binding.target.split("."))
+    parts = table.module.split(".") if table.module else []
+    if not table.is_package:
+        parts = parts[:-1]
+    parts = parts[: max(len(parts) - binding.level + 1, 0)]
+    return (root and not parts) or not names.isdisjoint(parts + binding.target.split("."))
+
+
 @dataclass(slots=True)
 class RepoCache:
     """Per-file facts of a repository that incremental work needs: content hashes, symbol
@@ -131,6 +174,11 @@ class RepoCache:
     # Identifiers each file's resolution looks up (uses_of); absent: unknown, so any
     # change to a file it reads re-resolves it.
     uses: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Ids of the entities outside the project (external modules) each file's resolution
+    # points at; while any resolved file's are unknown, no external entity is ever dropped.
+    externals: dict[str, frozenset[str]] = field(default_factory=dict)
+    # External entities some file stopped pointing at since ``orphans`` was last asked.
+    released: set[str] = field(default_factory=set)
     # Unsaved editor content seen last, so re-resolving a dependent reads what the editor has.
     buffers: dict[str, bytes] = field(default_factory=dict)
     # Only the hashes are read yet (the pipeline reads the rest when something changed).
@@ -144,6 +192,21 @@ class RepoCache:
             self.interfaces.pop(path, None)
             self.uses.pop(path, None)
             self.buffers.pop(path, None)
+            self.released |= self.externals.pop(path, frozenset())
+
+    def point(self, path: str, externals: frozenset[str]) -> None:
+        """Records the external entities a file's new resolution points at."""
+        self.released |= self.externals.get(path, frozenset()) - externals
+        self.externals[path] = externals
+
+    def orphans(self) -> list[str]:
+        """External entities that files stopped pointing at and no file points at now: a
+        fresh index would not make them (an import that now finds its module in the project,
+        a deleted file). Empty while some resolved file's externals are unknown."""
+        released, self.released = self.released, set()
+        if not released or not self.externals.keys() >= self.deps.keys():
+            return []
+        return sorted(released.difference(*self.externals.values()))
 
     def dependents(
         self, changes: Mapping[str, frozenset[str] | None], renamed: set[str]
@@ -151,31 +214,81 @@ class RepoCache:
         """Files to re-resolve after ``changes`` (per file, the names whose definitions changed;
         None: any name): those that read a changed file (directly or through its re-exports)
         and mention one of its changed names, plus those that mention a class or function name
-        that appeared or vanished anywhere (their unresolved calls bind by name)."""
+        that appeared or vanished anywhere (their unresolved calls bind by name). A file
+        re-resolved passes the names it relays (``relayed_names``) on to its own readers."""
+        reached: dict[str, frozenset[str] | None] = {}
+        if renamed:
+            for path, uses in self.uses.items():
+                if not uses.isdisjoint(renamed):
+                    reached[path] = frozenset(renamed & uses)
         out: set[str] = set()
+        passed: dict[str, set[str]] = {}
+        pending: Mapping[str, frozenset[str] | None] = changes
+        for _ in range(_MAX_ROUNDS):
+            self._readers(pending, reached)
+            out |= reached.keys()
+            relays: dict[str, frozenset[str] | None] = {}
+            for path, names in reached.items():
+                table = self.tables.get(path)
+                new = set() if table is None else relayed_names(table, names)
+                new -= passed.setdefault(path, set())
+                if new:
+                    passed[path] |= new
+                    relays[path] = frozenset(new)
+            if not relays:
+                break
+            pending, reached = relays, {}
+        return out
+
+    def _readers(
+        self,
+        changes: Mapping[str, frozenset[str] | None],
+        into: dict[str, frozenset[str] | None],
+    ) -> None:
+        """Adds to ``into`` each file that reads a changed file and mentions one of its
+        changed names, with the names that reach it (None: any)."""
         for path, deps in self.deps.items():
             uses = self.uses.get(path)
             for dep in deps.intersection(changes):
                 names = changes[dep]
                 if names is None or uses is None or not names.isdisjoint(uses):
-                    out.add(path)
-                    break
-        if renamed:
-            out.update(p for p, uses in self.uses.items() if not uses.isdisjoint(renamed))
-        return out
+                    known = into.get(path, frozenset())
+                    into[path] = None if names is None or known is None else known | names
 
     def importers(self, added: Sequence[str]) -> set[str]:
         """Files that may have imported a new file's module before it existed (their edges
-        pointed outside the project). Over-approximates by the module's last name."""
-        names = {self.tables[p].module.rpartition(".")[2] for p in added if p in self.tables}
-        names.discard("")
-        if not names:
+        pointed outside the project). Over-approximates by the module's last name. Files of
+        its namespace or package see its names without an import. A new project file
+        (package.json, tsconfig.json) may change what any import under its directory means,
+        and its package name what imports of that name mean anywhere."""
+        names: set[str] = set()
+        mates: set[str] = set()
+        governed: list[str] = []
+        for path in added:
+            table = self.tables.get(path)
+            if table is None:
+                continue
+            names.add(table.module.rpartition(".")[2])
+            mates.add(table.module)
+            if table.project is not None:
+                governed.append(path.rpartition("/")[0])
+                last = table.project.name.rpartition("/")[2]
+                names |= {last, last.replace(".", "_")}
+        if not mates:
             return set()
-        return {
-            path
-            for path, table in self.tables.items()
-            if any(names.intersection(b.target.split(".")) for b in table.imports)
-        }
+        root = "" in names  # a package at the root (index.js, __init__.py) has no name
+        names.discard("")
+        out: set[str] = set()
+        for path, table in self.tables.items():
+            if table.module in mates or (
+                table.imports
+                and (
+                    any(not d or path.startswith(d + "/") for d in governed)
+                    or any(_names_module(table, b, names, root) for b in table.imports)
+                )
+            ):
+                out.add(path)
+        return out - set(added)
 
     def interface_changes(
         self, extracts: Mapping[str, FileExtract], deleted: Sequence[str]

@@ -66,6 +66,7 @@ HASH = "hash:"
 SYMTAB = "symtab:"
 DEPS = "deps:"
 USES = "uses:"
+EXT = "ext:"
 CHUNK_FILES = 200
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -207,6 +208,9 @@ class Indexer:
         with tracer.start_as_current_span("pipeline.scan", attributes={"repo": repo}):
             paths = await asyncio.to_thread(list_paths, root)
             cache = await self._cache(repo)
+        # A rescan indexes the disk: an editor's older unsaved text must not come back when a
+        # file is re-resolved as a dependent later.
+        cache.buffers.clear()
         candidates: dict[str, tuple[FileExtractor, Candidate]] = {}
         for item in await asyncio.to_thread(self._scan, root, paths, report):
             extractor = self._registry.for_path(item.path)
@@ -282,6 +286,8 @@ class Indexer:
             ),
             report,
         )
+        if orphans := cache.orphans():
+            deltas.append(await self._apply(Batch(repo=repo, deletions=orphans), report))
         return deltas
 
     async def _cache(self, repo: str) -> RepoCache:
@@ -300,7 +306,7 @@ class Indexer:
         """Read the symbol tables, dependencies and uses a partial cache still lacks."""
         if not cache.partial:
             return
-        raw = [await self._store.states(repo, prefix) for prefix in (SYMTAB, DEPS, USES)]
+        raw = [await self._store.states(repo, prefix) for prefix in (SYMTAB, DEPS, USES, EXT)]
         # Decoding every file's table is CPU work (a second on a large repository with the
         # collector running, a fifth of that without): off the event loop, collector paused.
         await asyncio.to_thread(_decode_into, cache, *raw)
@@ -418,9 +424,8 @@ class Indexer:
             batch = Batch(repo=repo)
             for path in deleted:
                 batch.replace_scopes |= {file_scope(repo, path), resolve_scope(repo, path)}
-                batch.state.update(
-                    {HASH + path: None, SYMTAB + path: None, DEPS + path: None, USES + path: None}
-                )
+                for prefix in (HASH, SYMTAB, DEPS, USES, EXT):
+                    batch.state[prefix + path] = None
             yield batch
 
     def _resolved_batch(self, repo: str, items: Sequence[Resolved], cache: RepoCache) -> Batch:
@@ -438,6 +443,9 @@ class Indexer:
             batch.state[DEPS + item.path] = json.dumps(sorted(item.deps))
             cache.uses[item.path] = item.uses
             batch.state[USES + item.path] = json.dumps(sorted(item.uses))
+            externals = frozenset(e.id for e in item.entities)
+            cache.point(item.path, externals)
+            batch.state[EXT + item.path] = json.dumps(sorted(externals))
         return batch
 
     # -- history ----------------------------------------------------------------------------
@@ -551,7 +559,11 @@ def _by_extractor(
 
 
 def _decode_into(
-    cache: RepoCache, tables: Mapping[str, str], deps: Mapping[str, str], uses: Mapping[str, str]
+    cache: RepoCache,
+    tables: Mapping[str, str],
+    deps: Mapping[str, str],
+    uses: Mapping[str, str],
+    externals: Mapping[str, str],
 ) -> None:
     """Fill ``cache`` from the pipeline's stored state (keys keep their prefixes); what the
     cache already holds is newer and stays."""
@@ -568,4 +580,6 @@ def _decode_into(
             cache.deps.setdefault(key[len(DEPS) :], set(json.loads(raw)))
         for key, raw in uses.items():
             cache.uses.setdefault(key[len(USES) :], frozenset(json.loads(raw)))
+        for key, raw in externals.items():
+            cache.externals.setdefault(key[len(EXT) :], frozenset(json.loads(raw)))
     cache.partial = False
