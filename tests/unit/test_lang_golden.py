@@ -23,7 +23,7 @@ FLOORS = {
     "csharp": (88, 88),
     "go": (45, 45),
     "java": (144, 145),
-    "javascript": (142, 143),
+    "javascript": (144, 145),
     "kotlin": (102, 102),
     "php": (79, 79),
     "ruby": (65, 65),

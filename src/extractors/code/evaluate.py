@@ -575,7 +575,14 @@ class Evaluator:
         sub = f"{module}.{attr}"
         if submodules and self.index.exists(sub):
             out.append(ModNode(sub))
+        if not out and attr == "default" and self.profile.exported_only and self._commonjs(module):
+            out.append(ModNode(module))  # a CommonJS module's default import is its exports
         return uniq(out)
+
+    def _commonjs(self, module: str) -> bool:
+        """A module of the project that says nothing of ECMAScript exports (``exports.x``)."""
+        paths = self.index.by_module.get(module, ())
+        return bool(paths) and all(self.index.tables[p].all_names is None for p in paths)
 
     def targets(self, node: BindNode) -> list[Node]:
         """What an import binding (seen through a prefix of its name) refers to."""
