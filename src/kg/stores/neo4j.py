@@ -344,8 +344,9 @@ def _transient(exc: Exception) -> bool:
 
 
 def _lost_race(exc: Exception) -> bool:
-    """``apply`` CREATEs entities it found absent: a concurrent creator of one makes the commit
-    fail on the id constraint; the rerun sees the entity."""
+    """Another transaction got through first: it created an entity this one found absent and
+    CREATEs (the id constraint fails; the rerun sees the entity), or the server broke a lock
+    cycle between them by failing this one (the rerun finds the locks free or waits)."""
     return isinstance(exc, ConstraintError) or (
         isinstance(exc, Neo4jError) and exc.code == _DEADLOCK
     )
