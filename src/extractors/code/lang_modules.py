@@ -18,7 +18,7 @@ import posixpath
 from tree_sitter import Node
 
 from extractors.base import ImportBinding
-from extractors.code.generic_syntax import GImport, last_name
+from extractors.code.generic_model import GImport, last_name
 from extractors.code.lang_spec import LangSpec
 
 _JS_EXTS = (".d.ts", ".tsx", ".ts", ".jsx", ".mjs", ".cjs", ".js")

@@ -24,7 +24,8 @@ from extractors.base import (
 from extractors.code.documents import file_document, symbol_document
 from extractors.code.engine import CODE_VERSION, QueryEngine
 from extractors.code.evaluate import Profile
-from extractors.code.generic_syntax import CLASS_KINDS, Collector, GDef, GImport, GRef, GSyntax
+from extractors.code.generic_model import CLASS_KINDS, GDef, GImport, GRef, GSyntax
+from extractors.code.generic_syntax import Collector
 from extractors.code.lang_modules import bindings, module_for
 from extractors.code.lang_spec import LangSpec
 from extractors.code.resolver import ScopeResolver, shared_resolver
