@@ -51,7 +51,8 @@ def test_a_line_inserted_above_changes_no_name_and_no_digest() -> None:
 
 
 def test_a_second_callback_is_numbered_within_its_parent() -> None:
-    two = SPEC_TS.replace("describe('compile', () => {", "describe('compile', () => {\n  x(() => 1)")
+    head = "describe('compile', () => {"
+    two = SPEC_TS.replace(head, head + "\n  x(() => 1)")
     names, _ = _tables("spec.ts", SPEC_TS)
     after, _ = _tables("spec.ts", two)
     assert any(n.startswith("<lambda#1>.<lambda#2>") for n in after)
