@@ -231,7 +231,8 @@ class RepoCache:
             for path, names in reached.items():
                 table = self.tables.get(path)
                 new = set() if table is None else relayed_names(table, names)
-                new -= passed.setdefault(path, set())
+                # Every file that mentions a renamed name is re-resolved already.
+                new -= passed.setdefault(path, set()) | renamed
                 if new:
                     passed[path] |= new
                     relays[path] = frozenset(new)
