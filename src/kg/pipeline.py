@@ -249,6 +249,7 @@ class Indexer:
         await self._complete(repo, cache)
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
         file_batches = list(self._file_batches(repo, extracts, hashes, deleted))
+        done = self._done_batch(repo, extracts, hashes, deleted)
         changes, renamed = cache.interface_changes(extracts, deleted)
         cache.forget(deleted)
         added = [p for p in changed if p not in cache.hashes]
@@ -273,21 +274,21 @@ class Indexer:
         deltas: list[GraphDelta] = []
         try:
             deltas += await self._apply_all(file_batches, report)
+            resolved = await resolving
+            deltas += await self._apply_all(
+                (
+                    self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
+                    for start in range(0, len(resolved), CHUNK_FILES)
+                ),
+                report,
+            )
+            done.deletions = cache.orphans()
+            deltas.append(await self._apply(done, report))
         except BaseException:
             # The cache already holds what the store did not take: reload it next time.
             self._caches.pop(repo, None)
             await asyncio.gather(resolving, return_exceptions=True)
             raise
-        resolved = await resolving
-        deltas += await self._apply_all(
-            (
-                self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
-                for start in range(0, len(resolved), CHUNK_FILES)
-            ),
-            report,
-        )
-        if orphans := cache.orphans():
-            deltas.append(await self._apply(Batch(repo=repo, deletions=orphans), report))
         return deltas
 
     async def _cache(self, repo: str) -> RepoCache:
@@ -417,16 +418,33 @@ class Indexer:
             for path, ex in items[start : start + CHUNK_FILES]:
                 batch.extend(ex.batch)
                 batch.replace_scopes.add(file_scope(repo, path))
-                batch.state[HASH + path] = hashes[path]
-                batch.state[SYMTAB + path] = ex.symbols.model_dump_json()
             yield batch
         if deleted:
             batch = Batch(repo=repo)
             for path in deleted:
                 batch.replace_scopes |= {file_scope(repo, path), resolve_scope(repo, path)}
-                for prefix in (HASH, SYMTAB, DEPS, USES, EXT):
+                for prefix in (DEPS, USES, EXT):
                     batch.state[prefix + path] = None
             yield batch
+
+    def _done_batch(
+        self,
+        repo: str,
+        extracts: Mapping[str, FileExtract],
+        hashes: Mapping[str, str],
+        deleted: Sequence[str],
+    ) -> Batch:
+        """The last write of a run: the hashes and symbol tables that say a file is indexed.
+        Until it lands, a later run sees the files as changed (and compares interfaces with
+        the tables from before), so a run that fails part way is redone whole, never taken
+        for done with edges missing."""
+        batch = Batch(repo=repo)
+        for path, ex in extracts.items():
+            batch.state[HASH + path] = hashes[path]
+            batch.state[SYMTAB + path] = ex.symbols.model_dump_json()
+        for path in deleted:
+            batch.state[HASH + path] = batch.state[SYMTAB + path] = None
+        return batch
 
     def _resolved_batch(self, repo: str, items: Sequence[Resolved], cache: RepoCache) -> Batch:
         batch = Batch(repo=repo)
