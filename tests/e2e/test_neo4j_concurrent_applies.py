@@ -234,10 +234,9 @@ async def test_the_pipeline_reloads_its_cache_after_a_failed_write_with_applies_
         assert failing.calls["apply"] == 4  # the third file batch was in flight
         assert repo not in indexer._caches  # the next index reads the store again
 
-        # The same indexer, the store healthy again: every file's entities are there, as in a
-        # fresh embedded index. (Relations are not compared: files whose batch committed before
-        # the failure are not re-resolved by the next index, with or without applies in flight,
-        # a gap of the pipeline's recovery, not of how batches are applied.)
+        # The same indexer, the store healthy again: every file's entities and edges are
+        # there, as in a fresh embedded index (a run's hashes are written last, so the files
+        # whose batch committed before the failure are redone too).
         failing.nth = 0
         await indexer.index(root, repo)
         embedded = SqliteGraphStore(tmp_path / "fresh.db")
@@ -246,6 +245,12 @@ async def test_the_pipeline_reloads_its_cache_after_a_failed_write_with_applies_
             await Indexer(embedded, registry, history=False).index(root, repo)
             fresh = await embedded.find(EntityQuery(repo=repo, limit=1000))
             assert await store.find(EntityQuery(repo=repo, limit=1000)) == fresh
+            kinds = [RelationKind.CALLS, RelationKind.IMPORTS, RelationKind.REFERENCES]
+            edges = {(r.id, r.confidence) for r in await embedded.relations(repo, kinds)}
+            assert (
+                edges
+                and {(r.id, r.confidence) for r in await store.relations(repo, kinds)} == edges
+            )
             assert {e.path for e in fresh if e.kind is EntityKind.FILE} == {
                 f"mod{i}.py" for i in range(6)
             }

@@ -42,9 +42,7 @@ def test_entity_round_trips_through_storable_properties() -> None:
     assert entity_from_props(props) == e
     # Every property is one the CREATE statement writes.
     closed = Validity("c1", datetime(2024, 1, 1), "c2", datetime(2024, 1, 2))
-    assert set(entity_props(dataclasses.replace(e, valid=closed))) == set(
-        cypher.ENTITY_PROPERTIES
-    )
+    assert set(entity_props(dataclasses.replace(e, valid=closed))) == set(cypher.ENTITY_PROPERTIES)
 
 
 def test_relation_round_trips_and_its_map_tracks_content() -> None:
