@@ -2,13 +2,15 @@
 the multi-file golden projects leave the same graph as a from-scratch index of the same tree.
 
 Each golden test file under ``tests/fixtures/langs/golden`` embeds a small project (read with
-the scorer's own parser). It is indexed, then for each of its files one edit is applied and
-undone: a definition renamed throughout that file (its readers elsewhere now miss it), a
-definition's lines deleted, the file deleted, or a definition copied under a name another
-file calls (its callers now bind). After every step the entities and code relations (ids,
-confidences, provenance) equal a fresh index into a new SQLite database. Steps alternate
-between the editor path (``update_files``, editor bytes or the disk), a rescan (``index``) and
-a restarted indexer (its cache read back from the store), so each path meets each edit kind.
+the scorer's own parser; Python's is below). It is indexed, then every file is deleted and
+restored, and gets each of these edits, each undone: a definition renamed throughout the file
+(its readers elsewhere now miss it), a definition's lines dropped, a function copied under a
+name another file calls (its callers now bind), and in a function other files use, one use of
+a project class or function swapped for another (what it returns changes for its readers).
+Which definitions and names are picked comes from a seed per test file. After every step the
+entities and code relations (ids, confidences, provenance) equal a fresh index into a new
+SQLite database. Steps rotate between the editor path (``update_files`` with the editor's
+bytes), a rescan (``index``) and a restarted indexer (its cache read back from the store).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ from .util import clamp
 
 class Item:
     def price(self):
-        return clamp(1)
+        return 1
 
 
 class Book(Item):
@@ -90,8 +92,11 @@ from .model import make, Item
 from . import util
 
 
+LIMIT = util.LIMIT
+
+
 def order():
-    return make() if util.LIMIT else None
+    return make()
 
 # --- path: app.py ---
 import shop
@@ -150,7 +155,7 @@ def edits(name: str, tree: Tree, registry: ExtractorRegistry, per_file: int = 5)
             rename(path, text, ex, others, rng),
             drop(path, text, ex, others, rng),
             add(path, text, ex, found, rng),
-            retarget(path, text, ex, found, rng),
+            retarget(tree, path, ex, found, rng),
         ]
         rng.shuffle(made)
         # Every file is deleted and restored: what a new file means to others is the
@@ -229,17 +234,20 @@ def add(
 
 
 def retarget(
-    path: str, text: str, ex: FileExtract, found: dict[str, FileExtract], rng: random.Random
+    tree: Tree, path: str, ex: FileExtract, found: dict[str, FileExtract], rng: random.Random
 ) -> Step | None:
     """In one function's body, one use of a project class or function made another's: what
     the function calls or returns changes, so do its callers' bindings."""
     names = sorted({name for other in found.values() for name, _, _ in _defined(other)})
-    spans = [
-        (e.span.start_line, e.span.end_line)
+    functions = [
+        (e.name, e.span.start_line, e.span.end_line)
         for e in ex.batch.entities
         if e.kind is EntityKind.FUNCTION and e.span is not None
     ]
-    lines = text.split("\n")
+    # Preferably a function other files spell: its readers see what it returns change.
+    spelled = set(_WORD.findall(" ".join(t for p, t in tree.items() if p != path)))
+    spans = [(a, b) for n, a, b in functions if n in spelled] or [(a, b) for _, a, b in functions]
+    lines = tree[path].split("\n")
     sites = [
         (i, m)
         for first, last in sorted(spans)
@@ -336,7 +344,8 @@ async def differences(
         original = await fresh_snapshot(root, tmp / "fresh.db", rt.registry)
         assert await snapshot(rt.store) == original
         for k, step in enumerate(edits(name, tree, rt.registry, per_file)):
-            # Undo steps take the editor's path when their edit did not, and vice versa.
+            # An edit and its undo take different paths; over the pairs, each path meets
+            # each kind of edit.
             mode = (k // 2 + k % 2) % 3
             indexer, paths = await apply(rt, indexer, root, step, mode)
             if resolved is not None:
@@ -356,8 +365,10 @@ PROJECTS = projects()
 
 
 def group(name: str) -> str:
-    """The language directory of a golden test (tests at the top level are JavaScript's)."""
-    return name.partition("/")[0] if "/" in name else "javascript"
+    """The language directory of a golden test (or the language of one at the top level)."""
+    if "/" in name:
+        return name.partition("/")[0]
+    return "typescript" if name.endswith((".ts", ".tsx")) else "javascript"
 
 
 @pytest.mark.slow
