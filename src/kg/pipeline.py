@@ -13,6 +13,7 @@ unchanged tree therefore writes nothing and embeds nothing.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -167,6 +168,9 @@ class Indexer:
         """Read everything incremental work needs of ``repo`` now (a long-lived worker calls
         this at start), so its first change does not wait for the stored symbol tables."""
         await self._complete(repo, await self._cache(repo))
+        # The tables were decoded with the collector paused: its first full pass over them
+        # would otherwise fall on the first save (a tenth of a second on a large repository).
+        await asyncio.to_thread(gc.collect)
 
     async def update_files(
         self, root: Path, changes: Sequence[FileChange], repo: str | None = None
