@@ -33,15 +33,22 @@ def changed_names(old: SymbolTable, new: SymbolTable) -> frozenset[str] | None:
     """Identifiers whose meaning may differ between two versions of one file's table: the
     names of changed, added or removed definitions and imports, of everything enclosing them,
     and of everything whose bound expressions mention them (``y = x`` changes with ``x``).
-    None when a file-wide fact changed (module name, exports, wildcard imports)."""
-    if (old.language, old.module, old.is_package, old.wildcard_imports, old.all_names) != (
+    None when a file-wide fact changed (module name, wildcard imports, whether it lists its
+    exports). Names entering or leaving its export list are changed names: a module's readers
+    that mention none of them see the same module (``export function added()`` in a hub
+    re-resolves no reader that does not call it)."""
+    if (old.language, old.module, old.is_package, old.wildcard_imports) != (
         new.language,
         new.module,
         new.is_package,
         new.wildcard_imports,
-        new.all_names,
     ):
         return None
+    exports: set[str] = set()
+    if old.all_names != new.all_names:
+        if old.all_names is None or new.all_names is None:
+            return None
+        exports = set(old.all_names).symmetric_difference(new.all_names)
     before, after = old.name_digests(), new.name_digests()
     changed = {q for q in before.keys() | after.keys() if before.get(q) != after.get(q)}
     if any(q == "*" or q.endswith(".*") for q in changed):
@@ -51,7 +58,7 @@ def changed_names(old: SymbolTable, new: SymbolTable) -> frozenset[str] | None:
     # what flows out of its scope (a return value), which _mentioning follows. So it does not
     # make its enclosing function "changed" by itself: a body edit stays a one-file update.
     changed |= _mentioning(changed, (old, new))
-    return frozenset(_names(changed, inner))
+    return frozenset(_names(changed, inner) | exports)
 
 
 def _names(qualnames: Iterable[str], inner: set[str]) -> set[str]:

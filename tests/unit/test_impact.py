@@ -43,6 +43,14 @@ def test_file_wide_changes_mean_every_name() -> None:
     assert changed_names(table(BASE), table(BASE + "__all__ = ['Box']\n")) is None
 
 
+def test_names_entering_or_leaving_the_export_list_are_the_changed_names() -> None:
+    listed = BASE + "__all__ = ['Box']\n"
+    wider = changed_names(table(listed), table(BASE + "__all__ = ['Box', 'helper']\n"))
+    assert wider is not None and wider - {"__all__"} == {"helper"}  # Box's readers stay
+    narrower = changed_names(table(listed), table(BASE + "__all__ = ['helper']\n"))
+    assert narrower is not None and narrower - {"__all__"} == {"Box", "helper"}
+
+
 def test_added_and_removed_functions_are_renamed_entities() -> None:
     old, new = table(BASE), table(BASE.replace("def helper", "def assist"))
     assert renamed_entities(old, new) == {"helper", "assist"}
