@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import time
 from collections import Counter
@@ -22,17 +21,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from extractors.base import (
     FileExtract,
     FileExtractor,
     RepoContext,
     RepoExtractor,
-    SymbolTable,
 )
 from extractors.registry import ExtractorRegistry
-from kg.bulk import Resolved, extract_files, resolve_files
+from kg.bulk import extract_files, resolve_files
 from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
@@ -42,12 +38,21 @@ from kg.model import (
     Entity,
     EntityKind,
     GraphDelta,
-    content_hash,
-    file_scope,
     merge_deltas,
-    resolve_scope,
 )
 from kg.parallel import gc_paused
+from kg.pipeline_state import (
+    DEPS,
+    EXT,
+    HASH,
+    SYMTAB,
+    USES,
+    decode_into,
+    done_batch,
+    file_batches,
+    resolved_batch,
+    salted_hash,
+)
 from kg.sources import (
     Candidate,
     Skipped,
@@ -63,11 +68,6 @@ from kg.telemetry import tracer
 
 log = logging.getLogger(__name__)
 
-HASH = "hash:"
-SYMTAB = "symtab:"
-DEPS = "deps:"
-USES = "uses:"
-EXT = "ext:"
 CHUNK_FILES = 200
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -245,15 +245,15 @@ class Indexer:
         cache: RepoCache,
         report: IndexReport,
     ) -> list[GraphDelta]:
-        hashes = {p: _salted_hash(ex, c.data) for p, (ex, c) in candidates.items()}
+        hashes = {p: salted_hash(ex, c.data) for p, (ex, c) in candidates.items()}
         changed = [p for p in candidates if cache.hashes.get(p) != hashes[p]]
         report.files_changed, report.files_deleted = len(changed), len(deleted)
         if not changed and not deleted:
             return []
         await self._complete(repo, cache)
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
-        file_batches = list(self._file_batches(repo, extracts, hashes, deleted))
-        done = self._done_batch(repo, extracts, hashes, deleted)
+        files = list(file_batches(repo, extracts, deleted, CHUNK_FILES))
+        done = done_batch(repo, extracts, hashes, deleted)
         changes, renamed = cache.interface_changes(extracts, deleted)
         cache.forget(deleted)
         added = [p for p in changed if p not in cache.hashes]
@@ -277,11 +277,11 @@ class Indexer:
         )
         deltas: list[GraphDelta] = []
         try:
-            deltas += await self._apply_all(file_batches, report)
+            deltas += await self._apply_all(files, report)
             resolved = await resolving
             deltas += await self._apply_all(
                 (
-                    self._resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
+                    resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
                     for start in range(0, len(resolved), CHUNK_FILES)
                 ),
                 report,
@@ -314,7 +314,7 @@ class Indexer:
         raw = [await self._store.states(repo, prefix) for prefix in (SYMTAB, DEPS, USES, EXT)]
         # Decoding every file's table is CPU work (a second on a large repository with the
         # collector running, a fifth of that without): off the event loop, collector paused.
-        await asyncio.to_thread(_decode_into, cache, *raw)
+        await asyncio.to_thread(decode_into, cache, *raw)
 
     def _candidate(self, root: Path, change: FileChange, report: IndexReport) -> Candidate | None:
         """The file as it is now (given bytes or read from disk); None when gone or skipped."""
@@ -367,7 +367,7 @@ class Indexer:
         extracts = await self._extract(repo, [(p, *found[p]) for p in sorted(found)], report)
         for path, ex in extracts.items():
             extractor, item = found[path]
-            if cache.hashes.get(path) == _salted_hash(extractor, item.data):
+            if cache.hashes.get(path) == salted_hash(extractor, item.data):
                 # Same content: resolve against the very table the resolver's index holds,
                 # so that index and its memos stay valid from one dependent to the next.
                 ex.symbols = cache.tables.get(path, ex.symbols)
@@ -408,67 +408,6 @@ class Indexer:
             "pipeline.extract", attributes={"repo": repo, "files": len(items)}
         ):
             return await asyncio.to_thread(run)
-
-    def _file_batches(
-        self,
-        repo: str,
-        extracts: Mapping[str, FileExtract],
-        hashes: Mapping[str, str],
-        deleted: Sequence[str],
-    ) -> Iterable[Batch]:
-        items = sorted(extracts.items())
-        for start in range(0, len(items), CHUNK_FILES):
-            batch = Batch(repo=repo)
-            for path, ex in items[start : start + CHUNK_FILES]:
-                batch.extend(ex.batch)
-                batch.replace_scopes.add(file_scope(repo, path))
-            yield batch
-        if deleted:
-            batch = Batch(repo=repo)
-            for path in deleted:
-                batch.replace_scopes |= {file_scope(repo, path), resolve_scope(repo, path)}
-                for prefix in (DEPS, USES, EXT):
-                    batch.state[prefix + path] = None
-            yield batch
-
-    def _done_batch(
-        self,
-        repo: str,
-        extracts: Mapping[str, FileExtract],
-        hashes: Mapping[str, str],
-        deleted: Sequence[str],
-    ) -> Batch:
-        """The last write of a run: the hashes and symbol tables that say a file is indexed.
-        Until it lands, a later run sees the files as changed (and compares interfaces with
-        the tables from before), so a run that fails part way is redone whole, never taken
-        for done with edges missing."""
-        batch = Batch(repo=repo)
-        for path, ex in extracts.items():
-            batch.state[HASH + path] = hashes[path]
-            batch.state[SYMTAB + path] = ex.symbols.model_dump_json()
-        for path in deleted:
-            batch.state[HASH + path] = batch.state[SYMTAB + path] = None
-        return batch
-
-    def _resolved_batch(self, repo: str, items: Sequence[Resolved], cache: RepoCache) -> Batch:
-        batch = Batch(repo=repo)
-        for item in items:
-            scope = resolve_scope(repo, item.path)
-            batch.replace_scopes.add(scope)
-            if item.deps is None:
-                continue
-            batch.relations += [
-                r if r.owner == scope else r.with_owner(scope) for r in item.relations
-            ]
-            batch.entities += item.entities
-            cache.deps[item.path] = item.deps
-            batch.state[DEPS + item.path] = json.dumps(sorted(item.deps))
-            cache.uses[item.path] = item.uses
-            batch.state[USES + item.path] = json.dumps(sorted(item.uses))
-            externals = frozenset(e.id for e in item.entities)
-            cache.point(item.path, externals)
-            batch.state[EXT + item.path] = json.dumps(sorted(externals))
-        return batch
 
     # -- history ----------------------------------------------------------------------------
 
@@ -570,38 +509,7 @@ class Indexer:
         )
 
 
-def _salted_hash(extractor: FileExtractor, data: bytes) -> str:
-    return content_hash(f"{extractor.name}@{extractor.version}\0".encode() + data)
-
-
 def _by_extractor(
     candidates: Mapping[str, tuple[FileExtractor, Candidate]],
 ) -> dict[str, FileExtractor]:
     return {extractor.name: extractor for extractor, _ in candidates.values()}
-
-
-def _decode_into(
-    cache: RepoCache,
-    tables: Mapping[str, str],
-    deps: Mapping[str, str],
-    uses: Mapping[str, str],
-    externals: Mapping[str, str],
-) -> None:
-    """Fill ``cache`` from the pipeline's stored state (keys keep their prefixes); what the
-    cache already holds is newer and stays."""
-    with gc_paused():
-        for key, raw in tables.items():
-            path = key[len(SYMTAB) :]
-            if path in cache.tables:
-                continue
-            try:
-                cache.tables[path] = SymbolTable.model_validate_json(raw)
-            except ValidationError:
-                log.warning("ignoring unreadable symbol table of %s (re-index to refresh)", key)
-        for key, raw in deps.items():
-            cache.deps.setdefault(key[len(DEPS) :], set(json.loads(raw)))
-        for key, raw in uses.items():
-            cache.uses.setdefault(key[len(USES) :], frozenset(json.loads(raw)))
-        for key, raw in externals.items():
-            cache.externals.setdefault(key[len(EXT) :], frozenset(json.loads(raw)))
-    cache.partial = False
