@@ -125,16 +125,3 @@ def last_name(spec: LangSpec, node: Node) -> Node:
             return current
         current = nxt
     return current
-
-
-def _names_in(spec: LangSpec, node: Node) -> list[Node]:
-    """Identifiers a pattern binds (destructuring), bounded and without recursion."""
-    out: list[Node] = []
-    stack = [node]
-    while stack and len(out) < MAX_PATTERN:
-        n = stack.pop()
-        if n.type in spec.identifiers:
-            out.append(n)
-        elif n.type not in spec.members:
-            stack.extend(reversed(n.named_children))
-    return out
