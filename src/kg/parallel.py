@@ -7,11 +7,12 @@ for the duration (reference counting still frees everything acyclic).
 
 ``split_fork`` runs one part of a job list in a forked child while the caller does the rest:
 the child inherits every input copy-on-write (nothing is pickled on the way in) and returns
-plain tuples through a temporary file. A child that fails is reported and its part redone in
-process, so a result is always complete::
+plain tuples through a temporary file, a record per chunk of jobs. A child that fails is
+reported and what it did not deliver is redone in process, so a result is always complete::
 
     out = split_fork(jobs, work, weight=len, min_weight=10_000, encode=row, decode=unrow)
     # out == work(jobs), computed on two cores
+    stream_fork(jobs, work, ..., deliver=queue.put)  # the same results, as each chunk is done
 """
 
 from __future__ import annotations
@@ -98,22 +99,59 @@ def split_fork(
     child_share: float = 0.5,
     child_timeout: float | None = None,
 ) -> list[R]:
-    """``work(jobs)``, with the jobs after a split point done by a forked child.
+    """``work(jobs)``, with the jobs after a split point done by a forked child: the results
+    of :func:`stream_fork`, collected."""
+    out: list[R] = []
+    stream_fork(
+        jobs,
+        work,
+        weight=weight,
+        min_weight=min_weight,
+        encode=encode,
+        decode=decode,
+        deliver=out.extend,
+        chunk=max(1, len(jobs)),
+        child_share=child_share,
+        child_timeout=child_timeout,
+    )
+    return out
+
+
+def stream_fork(
+    jobs: Sequence[T],
+    work: Callable[[Sequence[T]], list[R]],
+    *,
+    weight: Callable[[T], int],
+    min_weight: int,
+    encode: Callable[[R], W],
+    decode: Callable[[W], R],
+    deliver: Callable[[list[R]], object],
+    chunk: int = 32,
+    child_share: float = 0.5,
+    child_timeout: float | None = None,
+) -> None:
+    """``work`` over every job, each result handed to ``deliver`` as soon as it is done, in
+    job order: ``chunk`` jobs at a time, the caller's own share first, then the child's as it
+    writes it, so the caller can consume results while the child still computes.
 
     ``work`` must be pure computation over what the process already holds (no stores, no event
     loop, no callbacks into the caller) returning one result per job; the child sends each as
     ``encode(result)`` (plain picklable data) and the parent rebuilds it with ``decode``.
     Below ``min_weight`` of total work, where fork is unavailable or while no core is spare
     (:func:`spare_cpu`), all runs in process.
-    ``child_share`` of the weight goes to the child (less than half when decoding is dear).
+    ``child_share`` of the weight goes to the child (more than half when the caller has other
+    work to do meanwhile, less when decoding is dear).
     A child still running ``child_timeout`` seconds after the caller finished its own share
-    (default: 20 times that share's time, at least 30 s) is killed and its share redone here:
-    a fork from a threaded process could inherit a lock some other thread held.
+    (default: 20 times that share's time, at least 30 s) is killed: a fork from a threaded
+    process could inherit a lock some other thread held. Whatever a failed or killed child did
+    not deliver is redone in process, so every job is delivered exactly once. When ``work`` or
+    ``deliver`` raises in the caller, the child is killed and the error raised.
     """
     weights = [weight(j) for j in jobs]
     total = sum(weights)
     if len(jobs) < 2 or total < min_weight or not can_fork() or not spare_cpu():
-        return work(jobs)
+        _in_chunks(jobs, work, deliver, chunk)
+        return
     cut, acc, goal = 0, 0, total * (1.0 - child_share)
     while cut < len(jobs) - 1 and acc + weights[cut] <= goal:
         acc += weights[cut]
@@ -122,45 +160,102 @@ def split_fork(
     with tempfile.TemporaryFile(prefix="kg-fork-") as out:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child leaves through os._exit
-            _child(out.fileno(), lambda: [encode(r) for r in work(theirs)])
+            _child(out.fileno(), theirs, work, encode, chunk)
         started = time.monotonic()
         try:
-            results = work(mine)
-        finally:
-            own = time.monotonic() - started
-            code = _reap(pid, child_timeout if child_timeout is not None else max(30.0, 20 * own))
-        if code == 0:
-            out.seek(0)
-            try:
-                rows: list[W] = pickle.loads(out.read())
-                return results + [decode(row) for row in rows]
-            except (pickle.UnpicklingError, EOFError, ValueError) as err:
-                log.warning("forked worker wrote unreadable results (%s): redoing in process", err)
-        else:
-            log.warning(
-                "forked worker exited with %s: redoing its %d jobs in process", code, len(theirs)
-            )
-    return results + work(theirs)
+            _in_chunks(mine, work, deliver, chunk)
+        except BaseException:
+            _kill(pid)
+            raise
+        own = time.monotonic() - started
+        timeout = child_timeout if child_timeout is not None else max(30.0, 20 * own)
+        try:
+            done, code = _collect(pid, out.fileno(), decode, deliver, timeout)
+        except BaseException:
+            _kill(pid)
+            raise
+    if done < len(theirs):
+        log.warning(
+            "forked worker exited with %s: redoing its %d jobs in process", code, len(theirs) - done
+        )
+        _in_chunks(theirs[done:], work, deliver, chunk)
 
 
-def _reap(pid: int, timeout: float) -> int:
-    """The child's exit code once it ends; killed (and reported) past ``timeout`` seconds."""
+def _in_chunks(
+    jobs: Sequence[T],
+    work: Callable[[Sequence[T]], list[R]],
+    deliver: Callable[[list[R]], object],
+    chunk: int,
+) -> None:
+    for start in range(0, len(jobs), chunk):
+        deliver(work(jobs[start : start + chunk]))
+
+
+# A child's results: records of an 8-byte little-endian length and a pickled list of rows.
+_HEADER = 8
+
+
+def _collect(
+    pid: int,
+    fd: int,
+    decode: Callable[[W], R],
+    deliver: Callable[[list[R]], object],
+    timeout: float,
+) -> tuple[int, int]:
+    """Deliver the child's records as they complete until it exits (or is killed past
+    ``timeout`` seconds); the number of jobs delivered and the child's exit code."""
     deadline = time.monotonic() + timeout
+    offset = delivered = 0
     delay = 0.001
     while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
+        finished, status = os.waitpid(pid, os.WNOHANG)
+        # Read after the exit check: a record written just before the exit is still taken.
+        while (record := _record(fd, offset)) is not None:
+            offset += _HEADER + len(record)
+            try:
+                rows: list[W] = pickle.loads(record)
+                results = [decode(row) for row in rows]
+            except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as err:
+                log.warning("forked worker wrote unreadable results (%s): redoing in process", err)
+                if not finished:
+                    _kill(pid)
+                return delivered, 1
+            deliver(results)
+            delivered += len(results)
+            delay = 0.001
+        if finished:
+            return delivered, os.waitstatus_to_exitcode(status)
         if time.monotonic() >= deadline:
             log.warning("forked worker still running after %.1f s: killing it", timeout)
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            return delivered, _kill(pid)
         time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 2, 0.02)
 
 
-def _child(fd: int, run: Callable[[], object]) -> None:  # pragma: no cover - runs in the child
+def _record(fd: int, offset: int) -> bytes | None:
+    """The complete record at ``offset`` of the child's file, or None while it is not yet."""
+    header = os.pread(fd, _HEADER, offset)
+    if len(header) < _HEADER:
+        return None
+    size = int.from_bytes(header, "little")
+    payload = os.pread(fd, size, offset + _HEADER)
+    return payload if len(payload) == size else None
+
+
+def _kill(pid: int) -> int:
+    """Stop the child now and reap it; its exit code."""
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _child(
+    fd: int,
+    jobs: Sequence[T],
+    work: Callable[[Sequence[T]], list[R]],
+    encode: Callable[[R], W],
+    chunk: int,
+) -> None:  # pragma: no cover - runs in the child
     code = 1
     try:
         # The parent's event loop owns the signal wake-up fd; a signal here must not wake it.
@@ -168,10 +263,13 @@ def _child(fd: int, run: Callable[[], object]) -> None:  # pragma: no cover - ru
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         gc.disable()  # a short-lived process: its garbage goes with it
-        data = pickle.dumps(run(), protocol=pickle.HIGHEST_PROTOCOL)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for start in range(0, len(jobs), chunk):
+            rows = [encode(r) for r in work(jobs[start : start + chunk])]
+            data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+            # One write of header and payload: the parent takes a record only once it is whole.
+            view = memoryview(len(data).to_bytes(_HEADER, "little") + data)
+            while view:
+                view = view[os.write(fd, view) :]
         code = 0
     except BaseException:
         code = 1

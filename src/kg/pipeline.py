@@ -17,7 +17,7 @@ import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from extractors.base import (
     RepoExtractor,
 )
 from extractors.registry import ExtractorRegistry
-from kg.bulk import extract_files, resolve_files
+from kg.bulk import Resolution, extract_files
 from kg.derived.refresh import derive_after_commits
 from kg.embedding_stage import EmbeddingStage
 from kg.events.base import Event, EventBus
@@ -271,27 +271,24 @@ class Indexer:
         items = sorted(extracts.items())
         resolvers = {name: ex.resolver() for name, ex in _by_extractor(extractors).items()}
         resolver_of = {path: resolvers[extractors[path][0].name] for path, _ in items}
-        # Resolution reads symbol tables only: it runs while the store takes the files.
-        resolving = asyncio.ensure_future(
-            asyncio.to_thread(resolve_files, repo, items, cache.tables, resolver_of)
-        )
         deltas: list[GraphDelta] = []
         try:
-            deltas += await self._apply_all(files, report)
-            resolved = await resolving
-            deltas += await self._apply_all(
-                (
-                    resolved_batch(repo, resolved[start : start + CHUNK_FILES], cache)
-                    for start in range(0, len(resolved), CHUNK_FILES)
-                ),
-                report,
-            )
+            # Resolution reads symbol tables only: it runs while the store takes the files,
+            # and its first edges are written while the rest are still being resolved.
+            async with Resolution(repo, items, cache.tables, resolver_of) as resolution:
+                deltas += await self._apply_all(files, report)
+                deltas += await self._apply_all(
+                    (
+                        resolved_batch(repo, part, cache)
+                        async for part in resolution.parts(most=CHUNK_FILES)
+                    ),
+                    report,
+                )
             done.deletions = cache.orphans()
             deltas.append(await self._apply(done, report))
         except BaseException:
             # The cache already holds what the store did not take: reload it next time.
             self._caches.pop(repo, None)
-            await asyncio.gather(resolving, return_exceptions=True)
             raise
         return deltas
 
@@ -473,7 +470,9 @@ class Indexer:
         await self._applied(batch, delta, report)
         return delta
 
-    async def _apply_all(self, batches: Iterable[Batch], report: IndexReport) -> list[GraphDelta]:
+    async def _apply_all(
+        self, batches: Iterable[Batch] | AsyncIterable[Batch], report: IndexReport
+    ) -> list[GraphDelta]:
         """``_apply`` batches of disjoint scopes with up to the store's ``concurrent_applies``
         writes in flight; deltas, counts and embedding follow batch order."""
 

@@ -16,7 +16,7 @@ from extractors.base import SourceFile
 from extractors.code.python import PythonExtractor
 from kg import parallel
 from kg.model import Entity, EntityKind, Relation, RelationKind, Span, Validity
-from kg.parallel import can_fork, gc_paused, split_fork
+from kg.parallel import can_fork, gc_paused, split_fork, stream_fork
 from kg.wire import (
     entity_from_row,
     entity_row,
@@ -131,6 +131,99 @@ def test_an_error_of_the_parent_share_is_raised_after_the_child_is_reaped() -> N
         split_fork(
             list(range(50)), fails, weight=lambda n: 1, min_weight=10, encode=as_row, decode=as_row
         )
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind
+
+
+def test_a_child_streams_its_results_while_it_still_works(tmp_path: Path) -> None:
+    """The child's first chunks reach the caller before its last one is computed: the last
+    chunk waits for a flag the caller sets on receiving the child's first."""
+    parent = os.getpid()
+    flag = tmp_path / "got-first-child-chunk"
+    got: list[list[tuple[int, int, int]]] = []
+
+    def work(part: Sequence[int]) -> list[tuple[int, int, int]]:
+        if os.getpid() != parent and part[-1] == 99:
+            deadline = time.monotonic() + 20
+            while not flag.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return [(n, -1 if not flag.exists() else n * n, os.getpid()) for n in part]
+        return squares(part)
+
+    def deliver(results: list[tuple[int, int, int]]) -> None:
+        got.append(results)
+        if results[0][2] != parent:
+            flag.touch()
+
+    stream_fork(
+        list(range(100)),
+        work,
+        weight=lambda n: 1,
+        min_weight=10,
+        encode=as_row,
+        decode=as_row,
+        deliver=deliver,
+        chunk=10,
+    )
+    flat = [r for part in got for r in part]
+    assert [(n, sq) for n, sq, _ in flat] == [(n, n * n) for n in range(100)]  # none late
+    assert [len(part) for part in got] == [10] * 10
+    assert [part[0][2] == parent for part in got] == [True] * 5 + [False] * 5
+
+
+def test_what_a_failing_child_delivered_is_kept_and_only_the_rest_redone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    parent = os.getpid()
+
+    def fails_late_in_child(part: Sequence[int]) -> list[tuple[int, int, int]]:
+        if os.getpid() != parent and part[0] >= 80:
+            os._exit(3)  # a crash, not an exception: no clean-up runs
+        return squares(part)
+
+    got: list[tuple[int, int, int]] = []
+    with caplog.at_level(logging.WARNING, logger="kg.parallel"):
+        stream_fork(
+            list(range(100)),
+            fails_late_in_child,
+            weight=lambda n: 1,
+            min_weight=10,
+            encode=as_row,
+            decode=as_row,
+            deliver=got.extend,
+            chunk=10,
+        )
+    assert [n for n, _, _ in got] == list(range(100))  # each job exactly once, in order
+    child = [n for n, _, pid in got if pid not in (parent,)]
+    assert child == list(range(50, 80))
+    assert "forked worker exited with 3: redoing its 20 jobs in process" in caplog.text
+
+
+def test_a_failing_reader_kills_the_child_and_raises() -> None:
+    parent = os.getpid()
+
+    def deliver(results: list[tuple[int, int, int]]) -> None:
+        if results[0][2] != parent:
+            raise ValueError("store down")
+
+    def slow_in_child(part: Sequence[int]) -> list[tuple[int, int, int]]:
+        if os.getpid() != parent and part[0] > 50:
+            time.sleep(600)
+        return squares(part)
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="store down"):
+        stream_fork(
+            list(range(100)),
+            slow_in_child,
+            weight=lambda n: 1,
+            min_weight=10,
+            encode=as_row,
+            decode=as_row,
+            deliver=deliver,
+            chunk=1,
+        )
+    assert time.monotonic() - started < 60  # the sleeping child was not waited for
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no child left behind
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 
 from kg.model import Batch, GraphDelta
 
@@ -29,9 +29,13 @@ Then = Callable[[Batch, GraphDelta], Awaitable[None]]
 
 
 async def apply_in_order(
-    apply: Apply, window: int, batches: Iterable[Batch], then: Then | None = None
+    apply: Apply,
+    window: int,
+    batches: Iterable[Batch] | AsyncIterable[Batch],
+    then: Then | None = None,
 ) -> list[GraphDelta]:
     """``apply`` every batch with at most ``window`` in flight; the deltas in batch order.
+    ``batches`` may be produced asynchronously (while earlier ones are being written).
 
     ``then(batch, delta)`` runs for each batch in batch order, one at a time, while later
     batches are being written. When an apply fails no further batch is started, the ones
@@ -41,7 +45,7 @@ async def apply_in_order(
     """
     deltas: list[GraphDelta] = []
     if window <= 1:
-        for batch in batches:
+        async for batch in _each(batches):
             delta = await apply(batch)
             if then is not None:
                 await then(batch, delta)
@@ -56,7 +60,7 @@ async def apply_in_order(
         deltas.append(delta)
 
     try:
-        for batch in batches:
+        async for batch in _each(batches):
             inflight.append((batch, asyncio.ensure_future(apply(batch))))
             if len(inflight) >= window:
                 await settle(*inflight.popleft())
@@ -71,6 +75,15 @@ async def apply_in_order(
         await asyncio.gather(*(write for _, write in inflight), return_exceptions=True)
         raise
     return deltas
+
+
+async def _each(batches: Iterable[Batch] | AsyncIterable[Batch]) -> AsyncIterator[Batch]:
+    if isinstance(batches, AsyncIterable):
+        async for batch in batches:
+            yield batch
+    else:
+        for batch in batches:
+            yield batch
 
 
 async def _finish(
