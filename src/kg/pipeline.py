@@ -252,8 +252,7 @@ class Indexer:
             return []
         await self._complete(repo, cache)
         extracts = await self._extract(repo, [(p, *candidates[p]) for p in changed], report)
-        files = list(file_batches(repo, extracts, deleted, CHUNK_FILES))
-        done = done_batch(repo, extracts, hashes, deleted)
+        fresh = dict(extracts)  # the changed files: what the run's last write records
         changes, renamed = cache.interface_changes(extracts, deleted)
         cache.forget(deleted)
         added = [p for p in changed if p not in cache.hashes]
@@ -276,7 +275,11 @@ class Indexer:
             # Resolution reads symbol tables only: it runs while the store takes the files,
             # and its first edges are written while the rest are still being resolved.
             async with Resolution(repo, items, cache.tables, resolver_of) as resolution:
-                deltas += await self._apply_all(files, report)
+                # Built now, not before: the forked worker is already resolving meanwhile.
+                done = done_batch(repo, fresh, hashes, deleted)
+                deltas += await self._apply_all(
+                    file_batches(repo, fresh, deleted, CHUNK_FILES), report
+                )
                 deltas += await self._apply_all(
                     (
                         resolved_batch(repo, part, cache)
