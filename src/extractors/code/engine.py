@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -53,9 +54,11 @@ class QueryEngine:
 
     name: str
     language: Language
-    queries: dict[str, Query]
+    queries: Mapping[str, Query]  # each query file alone, compiled when first asked for
     errors: Query
+    texts: dict[str, str]  # the query files' texts (inheritance applied) by kind
     _local: threading.local = field(default_factory=threading.local)
+    _every: _AllQueries | None = None
 
     @staticmethod
     def for_language(name: str) -> QueryEngine:
@@ -77,6 +80,21 @@ class QueryEngine:
         """Matches of the ``kind`` query: (pattern index, captures of that match)."""
         return QueryCursor(self._query(kind)).matches(node)
 
+    def matches_all(self, node: Node) -> dict[str, list[tuple[int, Captures]]]:
+        """Matches of every query file under ``node`` by kind, from one pass over the tree:
+        a pass costs about the same whatever its patterns, so one pass instead of one per
+        file takes half the time. Each kind's matches and pattern indices are those its own
+        query gives (patterns keep their order within each file)."""
+        every = self._every
+        if every is None:  # compiled on first use: a race compiles it twice, harmlessly
+            every = self._every = _AllQueries.compile(self.language, self.name, self.texts)
+        out: dict[str, list[tuple[int, Captures]]] = {kind: [] for kind in every.kinds}
+        firsts, kinds = every.firsts, every.kinds
+        for pattern, caps in QueryCursor(every.query).matches(node):
+            i = bisect_right(firsts, pattern) - 1
+            out[kinds[i]].append((pattern - firsts[i], caps))
+        return out
+
     def syntax_errors(self, tree: Tree) -> list[Node]:
         """ERROR and MISSING nodes, in document order (empty for a clean parse)."""
         if not tree.root_node.has_error:
@@ -95,6 +113,63 @@ class QueryEngine:
             ) from None
 
 
+class _Queries(Mapping[str, Query]):
+    """Query texts by kind, each compiled on first use (most callers only need them all at
+    once, and compiling costs a tenth of a second for the larger grammars)."""
+
+    def __init__(self, language: Language, folder: Path, texts: dict[str, str]) -> None:
+        self._language, self._folder, self._texts = language, folder, texts
+        self._compiled: dict[str, Query] = {}
+
+    def __getitem__(self, kind: str) -> Query:
+        found = self._compiled.get(kind)
+        if found is None:
+            found = self._compiled[kind] = _compile(
+                self._language, self._texts[kind], self._folder / f"{kind}.scm"
+            )
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _AllQueries:
+    """Every query file of a language compiled as one query; ``firsts[i]`` is the index of
+    the first pattern of ``kinds[i]``."""
+
+    query: Query
+    firsts: list[int]
+    kinds: list[str]
+
+    @staticmethod
+    def compile(language: Language, name: str, texts: dict[str, str]) -> _AllQueries:
+        kinds = list(texts)
+        starts, offset = [], 0
+        for kind in kinds:
+            starts.append(offset)
+            offset += len(texts[kind].encode("utf-8")) + 1  # the joining newline
+        try:
+            query = Query(language, "\n".join(texts[kind] for kind in kinds))
+        except Exception:  # name the file that does not compile
+            for kind in kinds:
+                _compile(language, texts[kind], QUERY_ROOT / name / f"{kind}.scm")
+            raise
+        pattern_starts = [query.start_byte_for_pattern(i) for i in range(query.pattern_count)]
+        firsts = [bisect_left(pattern_starts, start) for start in starts]
+        return _AllQueries(query, firsts, kinds)
+
+
+def _compile(language: Language, text: str, scm: Path) -> Query:
+    try:
+        return Query(language, text)
+    except Exception as exc:  # tree_sitter.QueryError and friends
+        raise ExtractorError(f"query {scm} does not compile: {exc}") from exc
+
+
 @cache
 def _engine(name: str) -> QueryEngine:
     import tree_sitter_language_pack as pack
@@ -111,13 +186,14 @@ def _engine(name: str) -> QueryEngine:
     folder = QUERY_ROOT / name
     if not folder.is_dir():
         raise ExtractorError(f"no queries for language {name!r}: expected the folder {folder}")
-    queries: dict[str, Query] = {}
-    for scm in sorted(folder.glob("*.scm")):
-        try:
-            queries[scm.stem] = Query(language, query_text(scm))
-        except Exception as exc:  # tree_sitter.QueryError and friends
-            raise ExtractorError(f"query {scm} does not compile: {exc}") from exc
-    return QueryEngine(name, language, queries, Query(language, _ERRORS))
+    texts = {scm.stem: query_text(scm) for scm in sorted(folder.glob("*.scm"))}
+    return QueryEngine(
+        name,
+        language,
+        _Queries(language, folder, texts),
+        Query(language, _ERRORS),
+        texts,
+    )
 
 
 def query_text(scm: Path, depth: int = 0) -> str:

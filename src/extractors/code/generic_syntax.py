@@ -30,7 +30,7 @@ from tree_sitter import Node
 from extractors.code.es_exports import es_exports
 from extractors.code.expr import RECEIVER, UNKNOWN, parse
 from extractors.code.generic_bindings import BindingCollector
-from extractors.code.generic_model import GImport, GRef, GSyntax, capture, last_name
+from extractors.code.generic_model import Captures, GImport, GRef, GSyntax, capture, last_name
 from extractors.code.lang_spec import child
 from kg.model import RelationKind
 
@@ -39,8 +39,8 @@ class Collector(BindingCollector):
     """One file: scopes first (every binding needs its scope), then bindings, then uses."""
 
     def run(self) -> GSyntax:
-        matches = self.engine.matches("definitions", self.root)
-        rest = self._scopes(matches)
+        found = self.engine.matches_all(self.root)
+        rest = self._scopes(found.get("definitions", []))
         for index in range(1, len(self.out.scopes)):
             self._scope_def(index)
         self._impls()
@@ -53,16 +53,14 @@ class Collector(BindingCollector):
         for kind, caps in rest:
             if kind == "assign" or "rebind" in caps:
                 self._binding(kind, caps)
-        if "imports" in self.engine.queries:
-            self._imports()
-        self._references()
+        self._imports([caps for _, caps in found.get("imports", ())])
+        self._references(found.get("references", []))
         if self.spec.import_style == "js":
             self.out.exports = es_exports(self.root, self.src)
         return self.out
 
     # -- imports -----------------------------------------------------------------------------
-    def _imports(self) -> None:
-        matches = [caps for _, caps in self.engine.matches("imports", self.root)]
+    def _imports(self, matches: list[Captures]) -> None:
         # A statement a richer pattern matched (alias, wildcard, names) is not also a plain
         # import: plain patterns need no anchors, so trailing comments do not hide them.
         rich = {c["import"][0].start_byte for c in matches if "import" in c and _RICH & c.keys()}
@@ -94,8 +92,15 @@ class Collector(BindingCollector):
                     self.def_sites.add(n.start_byte)
 
     # -- uses --------------------------------------------------------------------------------
-    def _references(self) -> None:
-        caps = self.engine.captures("references", self.root)
+    def _references(self, matches: list[tuple[int, Captures]]) -> None:
+        caps: Captures = {}
+        for _, found in matches:
+            for key, nodes in found.items():
+                known = caps.get(key)
+                if known is None:
+                    caps[key] = nodes
+                else:
+                    known += nodes
         skip = self.def_sites
         skip.update(n.start_byte for n in caps.get("skip", ()))
         members = caps.get("member", [])
