@@ -109,18 +109,11 @@ class _Builder:
             wildcard_imports=["." * i.level + i.target for i in self.syntax.imports if i.wildcard],
             all_names=self.syntax.all_names,
         )
-        scopes = self.syntax.scopes
-        owners = [self._entity_of(i) for i in range(len(scopes))]  # one walk per scope
+        quals = [s.qualname for s in self.syntax.scopes]
+        owners = [self._entity_of(i) for i in range(len(quals))]  # one walk per scope
         refs = [
-            Reference(
-                owners[r.owner if r.owner >= 0 else r.scope],
-                r.name,
-                r.kind,
-                r.line,
-                r.col,
-                scopes[r.scope].qualname,
-            )
-            for r in self.syntax.refs
+            Reference(owners[owner if owner >= 0 else scope], name, kind, line, col, quals[scope])
+            for name, kind, line, col, scope, owner in self.syntax.refs
         ]
         return FileExtract(self.path, LANGUAGE, self.batch, table, refs, errors)
 

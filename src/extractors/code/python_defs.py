@@ -113,7 +113,7 @@ class DefCollector:
         self.def_sites: set[int] = set()
         self.complexity: dict[int, int] = {}
         self.all_names: list[str] | None = None
-        self._spans = Spans([(0, self.scopes[0].end)])
+        self.scope_spans = Spans([(0, self.scopes[0].end)])
         self._branches = Spans([])
         self._loops = Spans([])
         self._globals: set[tuple[int, str]] = set()
@@ -126,7 +126,7 @@ class DefCollector:
         return bool(self.errors.spans) and self.errors.at(pos) >= 0
 
     def scope_at(self, pos: int) -> int:
-        return max(self._spans.at(pos), 0)
+        return max(self.scope_spans.at(pos), 0)
 
     # -- scopes ------------------------------------------------------------------------------
     def collect_scopes(self, matches: list[tuple[int, Captures]]) -> None:
@@ -141,10 +141,10 @@ class DefCollector:
             elif "loop" in caps:
                 node = caps["loop"][0]
                 loops.append((node.start_byte, node.end_byte))
-        self._spans = Spans([(s.start, s.end) for s in self.scopes])
+        self.scope_spans = Spans([(s.start, s.end) for s in self.scopes])
         lambdas: dict[int, int] = {}
         for i, scope in enumerate(self.scopes[1:], start=1):
-            scope.parent = max(self._spans.parent[i], 0)
+            scope.parent = max(self.scope_spans.parent[i], 0)
             if scope.kind == "lambda":
                 # Numbered within the parent, not named by position: a line inserted above
                 # changes no qualified name (nor the file's interface digest).

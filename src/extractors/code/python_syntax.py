@@ -4,16 +4,20 @@ The tree-sitter queries find the nodes; this module only reads captured nodes an
 children, places every capture in its scope with :class:`Spans` (a bisect, no tree walk) and
 writes values in the :mod:`extractors.code.expr` language. Nothing recurses over the tree except
 ``expr_text``, whose depth is capped.
+
+The three query files run as one query: every run of a query walks the whole tree (about as
+long as all the work on what it captures), so one run instead of three saves two walks.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from tree_sitter import Node
+from tree_sitter import Node, Query, QueryCursor
 
-from extractors.code.engine import QueryEngine
-from extractors.code.python_defs import DefCollector, ScopeInfo, SyntaxDef, expr_text
+from extractors.code.engine import QUERY_ROOT, QueryEngine, query_text
+from extractors.code.python_defs import Captures, DefCollector, ScopeInfo, SyntaxDef, expr_text
 from extractors.code.spans import Spans
 from kg.model import RelationKind
 
@@ -31,14 +35,10 @@ class ImportInfo:
     wildcard: bool = False
 
 
-@dataclass(slots=True)
-class RefInfo:
-    name: str
-    kind: RelationKind
-    line: int
-    col: int
-    scope: int
-    owner: int = -1  # scope whose entity makes the reference, when not ``scope``
+# A use of a name: (name, kind, line, col, scope, owner), where ``owner`` is the scope whose
+# entity makes the reference when that is not ``scope`` (else -1). A tuple, not a class: a file
+# has thousands and each is read once.
+RefInfo = tuple[str, RelationKind, int, int, int, int]
 
 
 @dataclass(slots=True)
@@ -51,18 +51,62 @@ class PySyntax:
     all_names: list[str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Combined:
+    """definitions.scm, imports.scm and references.scm compiled as one query; a match's
+    pattern index says which file it came from."""
+
+    query: Query
+    imports: int  # index of the first pattern of imports.scm
+    references: int  # index of the first pattern of references.scm
+
+
+_COMBINED: dict[str, _Combined] = {}
+_QUERY_FILES = ("definitions", "imports", "references")
+
+
+def _combined(engine: QueryEngine) -> _Combined:
+    found = _COMBINED.get(engine.name)
+    if found is None:
+        folder = QUERY_ROOT / engine.name
+        text = "\n".join(query_text(folder / f"{kind}.scm") for kind in _QUERY_FILES)
+        defs = engine.queries["definitions"].pattern_count
+        imports = engine.queries["imports"].pattern_count
+        found = _COMBINED[engine.name] = _Combined(
+            Query(engine.language, text), defs, defs + imports
+        )
+    return found
+
+
 def analyze(engine: QueryEngine, root: Node, src: bytes, errors: list[Node]) -> PySyntax:
     """Everything the extractor needs from one parsed Python file."""
     error_spans = Spans([(e.start_byte, e.end_byte) for e in errors if e.type == "ERROR"])
     collector = DefCollector(src, root, error_spans)
-    matches = engine.matches("definitions", root)
-    collector.collect_scopes(matches)
-    collector.collect_defs(matches)
+    plan = _combined(engine)
+    defs: list[tuple[int, Captures]] = []
+    imports: list[Captures] = []
+    refs: Captures = {}
+    # Patterns keep their order within each file, so each file's matches come in the order
+    # its own query would give them.
+    for pattern, caps in QueryCursor(plan.query).matches(root):
+        if pattern >= plan.references:
+            for key, nodes in caps.items():
+                found = refs.get(key)
+                if found is None:
+                    refs[key] = nodes
+                else:
+                    found += nodes
+        elif pattern >= plan.imports:
+            imports.append(caps)
+        else:
+            defs.append((pattern, caps))
+    collector.collect_scopes(defs)
+    collector.collect_defs(defs)
     out = PySyntax(collector.scopes, collector.defs)
     out.complexity = collector.complexity
     out.all_names = collector.all_names
-    _imports(engine, root, src, collector, out)
-    _references(engine, root, src, collector, out)
+    _imports(imports, src, collector, out)
+    _references(refs, src, collector, out)
     return out
 
 
@@ -74,8 +118,8 @@ def _dotted(src: bytes, node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type == "identifier"]
 
 
-def _imports(engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax) -> None:
-    for _, caps in engine.matches("imports", root):
+def _imports(matches: list[Captures], src: bytes, col: DefCollector, out: PySyntax) -> None:
+    for caps in matches:
         stmts = caps.get("import") or caps.get("from_import") or caps.get("wildcard")
         stmt = stmts[0] if stmts else None
         if stmt is None or col.in_error(stmt.start_byte):
@@ -129,66 +173,45 @@ def _path_refs(src: bytes, parts: list[Node], lead: str, out: PySyntax, scope: i
         name = _text(src, part)
         acc = f"{acc}.{name}" if acc else name
         line, c = part.start_point
-        out.refs.append(RefInfo(lead + acc, RelationKind.REFERENCES, line + 1, c, scope))
+        out.refs.append((lead + acc, RelationKind.REFERENCES, line + 1, c, scope, -1))
 
 
-def _references(
-    engine: QueryEngine, root: Node, src: bytes, col: DefCollector, out: PySyntax
-) -> None:
-    caps = engine.captures("references", root)
+def _references(caps: Captures, src: bytes, col: DefCollector, out: PySyntax) -> None:
     skip = col.def_sites
     skip.update(n.start_byte for n in caps.get("skip", ()))
     members = caps.get("member", [])
     skip.update(n.start_byte for n in members)
     callees = {(n.start_byte, n.end_byte) for n in caps.get("callee", ())}
     bases = {(n.start_byte, n.end_byte) for n in caps.get("base", ())}
-
-    def kind_of(node: Node) -> RelationKind:
-        key = (node.start_byte, node.end_byte)
-        if key in callees:
-            return RelationKind.CALLS
-        if key in bases:
-            return RelationKind.INHERITS
-        return RelationKind.REFERENCES
-
     # The hot loop of extraction (every identifier of the file): node attributes are read
-    # once each (every read crosses into tree-sitter and allocates).
+    # once each (every read crosses into tree-sitter and allocates), the scope is a bisect.
     calls, inherits, refs = RelationKind.CALLS, RelationKind.INHERITS, RelationKind.REFERENCES
-    in_error, scope_at, append = col.in_error, col.scope_at, out.refs.append
+    breaks, innermost = col.scope_spans.breaks, col.scope_spans.innermost
+    in_error = col.in_error if col.errors.spans else None
+    append = out.refs.append
     for node in caps.get("name", ()):
         start = node.start_byte
-        if start in skip or in_error(start):
+        if start in skip or (in_error is not None and in_error(start)):
             continue
         end = node.end_byte
-        line, c = node.start_point
         key = (start, end)
         kind = calls if key in callees else inherits if key in bases else refs
-        append(
-            RefInfo(
-                src[start:end].decode("utf-8", "replace"),
-                kind,
-                line + 1,
-                c,
-                scope_at(start),
-                _class_of(col, node) if kind is inherits else -1,
-            )
-        )
+        line, c = node.start_point
+        scope = innermost[bisect_right(breaks, start) - 1]
+        owner = _class_of(col, node) if kind is inherits else -1
+        text = src[start:end].decode("utf-8", "replace")
+        append((text, kind, line + 1, c, scope if scope > 0 else 0, owner))
     for node in members:
+        start = node.start_byte
         chain = node.parent
-        if chain is None or col.in_error(node.start_byte):
+        if chain is None or (in_error is not None and in_error(start)):
             continue
         line, c = node.start_point
-        kind = kind_of(chain)
-        out.refs.append(
-            RefInfo(
-                expr_text(chain, src),
-                kind,
-                line + 1,
-                c,
-                col.scope_at(node.start_byte),
-                _class_of(col, chain) if kind is RelationKind.INHERITS else -1,
-            )
-        )
+        key = (chain.start_byte, chain.end_byte)
+        kind = calls if key in callees else inherits if key in bases else refs
+        scope = innermost[bisect_right(breaks, start) - 1]
+        owner = _class_of(col, chain) if kind is inherits else -1
+        append((expr_text(chain, src), kind, line + 1, c, scope if scope > 0 else 0, owner))
 
 
 def _class_of(col: DefCollector, base: Node) -> int:

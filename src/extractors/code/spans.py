@@ -16,8 +16,10 @@ class Spans:
     def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
         self.spans = list(spans)
         self.parent: list[int] = [-1] * len(self.spans)
-        self._pos: list[int] = []
-        self._val: list[int] = []
+        # The innermost span is ``innermost[i]`` from offset ``breaks[i]`` to the next break;
+        # hot loops bisect these lists themselves instead of calling ``at``.
+        self.breaks: list[int] = []
+        self.innermost: list[int] = []
         order = sorted(range(len(self.spans)), key=lambda i: (self.spans[i][0], -self.spans[i][1]))
         stack: list[int] = []
         for i in order:
@@ -33,16 +35,16 @@ class Spans:
             self._emit(self.spans[done][1], stack[-1] if stack else -1)
 
     def _emit(self, pos: int, val: int) -> None:
-        if self._pos and self._pos[-1] == pos:
-            self._val[-1] = val
+        if self.breaks and self.breaks[-1] == pos:
+            self.innermost[-1] = val
         else:
-            self._pos.append(pos)
-            self._val.append(val)
+            self.breaks.append(pos)
+            self.innermost.append(val)
 
     def at(self, pos: int) -> int:
         """Index of the innermost span containing ``pos``, or -1."""
-        i = bisect_right(self._pos, pos) - 1
-        return self._val[i] if i >= 0 else -1
+        i = bisect_right(self.breaks, pos) - 1
+        return self.innermost[i] if i >= 0 else -1
 
     def outermost_within(self, pos: int, floor: int) -> int:
         """The outermost span containing ``pos`` that starts at or after ``floor``, or -1."""
