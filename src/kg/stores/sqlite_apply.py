@@ -17,7 +17,15 @@ from kg.errors import InvalidInput
 from kg.model import Batch, GraphDelta
 from kg.stores import sql
 from kg.stores.delta import DeltaTally
-from kg.stores.sqlite_rows import Row, chunks, entity_row, relation_row
+from kg.stores.sqlite_rows import (
+    ENTITY_VALIDITY,
+    OPEN,
+    RELATION_VALIDITY,
+    Row,
+    chunks,
+    entity_row,
+    relation_row,
+)
 
 
 def apply_batch(conn: sqlite3.Connection, batch: Batch) -> GraphDelta:
@@ -116,20 +124,20 @@ def _changed(
 
 def _upsert_entities(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: DeltaTally) -> None:
     new, changed = _changed(conn, sql.entity_fingerprints, rows)
-    for row in new:
-        tally.added.append(str(row[0]))
-        tally.touch(str(row[1]), None if row[6] is None else str(row[6]))
-    for row in changed:
-        tally.updated.append(str(row[0]))
-        tally.touch(str(row[1]), None if row[6] is None else str(row[6]))
-    conn.executemany(sql.UPSERT_ENTITY, _by_id(new + changed))
+    for ids, written in ((tally.added, new), (tally.updated, changed)):
+        for row in written:
+            ids.append(str(row[0]))
+            tally.touch(str(row[1]), None if row[6] is None else str(row[6]))
+    _write(conn, new + changed, sql.UPSERT_ENTITY, sql.UPSERT_OPEN_ENTITY, ENTITY_VALIDITY)
 
 
 def _attached(
     conn: sqlite3.Connection, relations: Mapping[str, Row], entities: Mapping[str, Row]
 ) -> dict[str, Row]:
     """The relations whose two endpoints exist once the batch's entities are written."""
-    outside = {str(e) for row in relations.values() for e in (row[2], row[3])} - entities.keys()
+    ends = {row[2] for row in relations.values()}
+    ends.update(row[3] for row in relations.values())
+    outside: set[str] = ends - entities.keys()  # type: ignore[assignment]
     existing = {eid for (eid,) in _fetch(conn, sql.existing_entities, sorted(outside))}
     missing = outside - existing
     if not missing:
@@ -145,12 +153,28 @@ def _upsert_relations(conn: sqlite3.Connection, rows: Mapping[str, Row], tally: 
     new, changed = _changed(conn, sql.relation_fingerprints, rows)
     tally.relations_added += len(new) + len(changed)
     tally.relations_removed += len(changed)
-    conn.executemany(sql.UPSERT_RELATION, _by_id(new + changed))
+    _write(conn, new + changed, sql.UPSERT_RELATION, sql.UPSERT_OPEN_RELATION, RELATION_VALIDITY)
 
 
-def _by_id(rows: list[Row]) -> list[Row]:
-    # Writing in primary-key order touches each B-tree page once instead of at random.
-    return sorted(rows, key=lambda row: str(row[0]))
+def _write(
+    conn: sqlite3.Connection, rows: list[Row], upsert: str, upsert_open: str, at: int
+) -> None:
+    """Upsert ``rows``, those valid forever (validity columns from ``at`` all NULL) through
+    ``upsert_open``, which takes them without those columns.
+
+    In batch order (file by file): the owner and path indexes then grow in runs, which costs
+    SQLite less than primary-key order does.
+    """
+    end = at + len(OPEN)
+    rest: list[Row] = []
+    open_rows: list[Row] = []
+    for row in rows:
+        if row[at:end] == OPEN:
+            open_rows.append(row[:at] + row[end:])
+        else:
+            rest.append(row)
+    conn.executemany(upsert_open, open_rows)
+    conn.executemany(upsert, rest)
 
 
 def _apply_state(conn: sqlite3.Connection, repo: str, state: Mapping[str, str | None]) -> None:

@@ -49,7 +49,10 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 def fingerprint(row: Row) -> str:
     # repr of str/int/float/None is stable across runs and platforms, unlike hash().
-    return hashlib.blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+    return _blake2b(repr(row).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+
+
+_blake2b = hashlib.blake2b
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, allow_nan=False, separators=(",", ":"))
@@ -72,17 +75,24 @@ def _is_attr_value(v: object) -> bool:
     return False
 
 
-def _attrs_json(attrs: Attrs, what: str) -> str:
-    """Attrs as canonical JSON; only ``AttrValue``s, so every backend can store them as-is."""
+def _attrs_json(attrs: Attrs, what: str, name: str) -> str:
+    """Attrs as canonical JSON; only ``AttrValue``s, so every backend can store them as-is.
+    ``what`` and ``name`` (kind of row and its id) only go into the error."""
     if not attrs:
         return "{}"
     for k, v in attrs.items():
-        if not isinstance(k, str) or not _is_attr_value(v):
+        # Exact scalar types pass at once: this runs for every attribute of every entity.
+        if (type(k) is not str or type(v) not in _SCALARS) and (
+            not isinstance(k, str) or not _is_attr_value(v)
+        ):
             raise InvalidInput(
-                f"{what}: attrs[{k!r}] = {v!r:.80} is not storable; use str, int, finite float, "
-                "bool, None, or a list of only str or only int"
+                f"{what} {name}: attrs[{k!r}] = {v!r:.80} is not storable; use str, int, "
+                "finite float, bool, None, or a list of only str or only int"
             )
-    return _ENCODER.encode(dict(attrs))
+    return _ENCODER.encode(attrs if type(attrs) is dict else dict(attrs))
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _time(t: datetime | None) -> str | None:
@@ -92,12 +102,15 @@ def _time(t: datetime | None) -> str | None:
     return (t.astimezone(UTC) if t.tzinfo is not None else t).isoformat()
 
 
-_OPEN: Row = (None, None, None, None)
+# The validity columns of a fact that always holds, and where they start in a row.
+OPEN: Row = (None, None, None, None)
+ENTITY_VALIDITY = 13
+RELATION_VALIDITY = 8
 
 
 def _validity(v: Validity) -> Row:
     if v is ALWAYS:
-        return _OPEN
+        return OPEN
     return (v.from_commit, _time(v.from_time), v.to_commit, _time(v.to_time))
 
 
@@ -106,11 +119,8 @@ def entity_row(e: Entity) -> Row:
     kind = _ENTITY_KINDS.get(e.kind)
     if kind is None:
         raise InvalidInput(f"entity {e.id}: unknown kind {e.kind!r}")
-    span: Row = (
-        (e.span.start_line, e.span.end_line, e.span.start_col, e.span.end_col)
-        if e.span is not None
-        else (None, None, None, None)
-    )
+    span = e.span
+    valid = e.valid
     row: Row = (
         e.id,
         kind,
@@ -119,10 +129,10 @@ def entity_row(e: Entity) -> Row:
         e.name,
         e.owner,
         e.path,
-        *span,
+        *(OPEN if span is None else (span.start_line, span.end_line, span.start_col, span.end_col)),
         e.language,
-        _attrs_json(e.attrs, f"entity {e.id}"),
-        *_validity(e.valid),
+        _attrs_json(e.attrs, "entity", e.id),
+        *(OPEN if valid is ALWAYS else _validity(valid)),
     )
     return (*row, fingerprint(row))
 
@@ -137,23 +147,49 @@ def relation_row(r: Relation, rid: str | None = None) -> Row:
     if kind is None:
         raise InvalidInput(f"relation {rid}: unknown kind {r.kind!r}")
     c = r.confidence
+    # A plain float in range is the rule; anything else is checked and converted.
+    if type(c) is not float or not 0.0 <= c <= 1.0:
+        c = _confidence(c, rid)
+    attrs = r.attrs
+    valid = r.valid
+    row: Row
+    if valid is ALWAYS:
+        row = (
+            rid,
+            kind,
+            r.src,
+            r.dst,
+            c,
+            r.provenance,
+            r.owner,
+            _attrs_json(attrs, "relation", rid) if attrs else "{}",
+            None,
+            None,
+            None,
+            None,
+        )
+    else:
+        row = (
+            rid,
+            kind,
+            r.src,
+            r.dst,
+            c,
+            r.provenance,
+            r.owner,
+            _attrs_json(attrs, "relation", rid),
+            *_validity(valid),
+        )
+    return (*row, fingerprint(row))
+
+
+def _confidence(c: object, rid: str) -> float:
     if isinstance(c, bool) or not isinstance(c, int | float) or math.isnan(c) or not 0 <= c <= 1:
         raise InvalidInput(
             f"relation {rid}: confidence {c!r} is not a number between 0 and 1; "
             "clamp or drop the edge in the extractor"
         )
-    row: Row = (
-        rid,
-        kind,
-        r.src,
-        r.dst,
-        float(c),
-        r.provenance,
-        r.owner,
-        _attrs_json(r.attrs, f"relation {rid}"),
-        *_validity(r.valid),
-    )
-    return (*row, fingerprint(row))
+    return float(c)
 
 
 def _parse_time(s: Any) -> datetime | None:
