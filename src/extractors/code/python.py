@@ -11,9 +11,7 @@ from __future__ import annotations
 from tree_sitter import Node
 
 from extractors.base import (
-    Definition,
     FileExtract,
-    ImportBinding,
     Reference,
     Resolver,
     SourceFile,
@@ -96,20 +94,26 @@ class _Builder:
 
     def build(self, errors: list[str]) -> FileExtract:
         self._file_and_module()
-        defs = [self._definition(d) for d in self.syntax.defs]
-        self._file_document()
-        table = SymbolTable(
-            path=self.path,
-            language=LANGUAGE,
-            module=self.module,
-            module_id=self.module_id,
-            is_package=self.is_package,
-            definitions=[self._module_def(), *defs],
-            imports=[self._import(i) for i in self.syntax.imports],
-            wildcard_imports=["." * i.level + i.target for i in self.syntax.imports if i.wildcard],
-            all_names=self.syntax.all_names,
-        )
         quals = [s.qualname for s in self.syntax.scopes]
+        defs = [self._definition(d, quals) for d in self.syntax.defs]
+        self._file_document()
+        # Validated in one call from plain values: a model built per definition costs pydantic
+        # a Python-level __init__ each, about three times the time.
+        table = SymbolTable.model_validate(
+            {
+                "path": self.path,
+                "language": LANGUAGE,
+                "module": self.module,
+                "module_id": self.module_id,
+                "is_package": self.is_package,
+                "definitions": [self._module_def(), *defs],
+                "imports": [self._import(i, quals) for i in self.syntax.imports],
+                "wildcard_imports": [
+                    "." * i.level + i.target for i in self.syntax.imports if i.wildcard
+                ],
+                "all_names": self.syntax.all_names,
+            }
+        )
         owners = [self._entity_of(i) for i in range(len(quals))]  # one walk per scope
         refs = [
             Reference(owners[owner if owner >= 0 else scope], name, kind, line, col, quals[scope])
@@ -163,37 +167,34 @@ class _Builder:
         )
         self._relate(RelationKind.CONTAINS, file_entity.id, self.module_id)
 
-    def _qualname(self, d: SyntaxDef) -> str:
-        scope = self.syntax.scopes[d.scope].qualname
-        return f"{scope}.{d.name}" if scope else d.name
-
     def _entity_of(self, scope: int) -> str:
         while scope > 0 and scope not in self.scope_entity:
             scope = self.syntax.scopes[scope].parent
         return self.scope_entity.get(scope, self.module_id)
 
-    def _definition(self, d: SyntaxDef) -> Definition:
-        qualname = self._qualname(d)
-        eid = ""
-        if d.kind in ("class", "function") and d.node is not None:
+    def _definition(self, d: SyntaxDef, quals: list[str]) -> dict[str, object]:
+        """The fields of ``d``'s :class:`Definition`."""
+        scope = quals[d.scope]
+        qualname = f"{scope}.{d.name}" if scope else d.name
+        eid, kind = "", d.kind
+        if kind in ("class", "function") and d.node is not None:
             eid = self._symbol(d, qualname)
-        elif d.kind == "variable" and d.scope == 0 and "." not in d.name:
+        elif kind == "variable" and d.scope == 0 and "." not in d.name:
             eid = self._variable(d, qualname)
-        scopes = self.syntax.scopes
-        return Definition(
-            qualname=qualname,
-            id=eid,
-            kind=d.kind,
-            line=d.line,
-            bases=d.bases,
-            col=d.col,
-            scope=scopes[d.scope].qualname,
-            value_scope=None if d.value_scope == d.scope else scopes[d.value_scope].qualname,
-            values=d.values,
-            index=d.index,
-            block=d.block,
-            loop=d.loop,
-        )
+        return {
+            "qualname": qualname,
+            "id": eid,
+            "kind": kind,
+            "line": d.line,
+            "bases": d.bases,
+            "col": d.col,
+            "scope": scope,
+            "value_scope": None if d.value_scope == d.scope else quals[d.value_scope],
+            "values": d.values,
+            "index": d.index,
+            "block": d.block,
+            "loop": d.loop,
+        }
 
     def _variable(self, d: SyntaxDef, qualname: str) -> str:
         entity = Entity.make(
@@ -264,19 +265,20 @@ class _Builder:
             )
         )
 
-    def _module_def(self) -> Definition:
+    def _module_def(self) -> dict[str, object]:
         # The module itself, as the target of ``import m``: qualname '' marks it.
-        return Definition(qualname="", id=self.module_id, kind="module", line=self._first_line())
+        return {"qualname": "", "id": self.module_id, "kind": "module", "line": self._first_line()}
 
-    def _import(self, info: ImportInfo) -> ImportBinding:
-        return ImportBinding(
-            local=info.local,
-            target=info.target,
-            level=info.level,
-            symbol=info.symbol,
-            line=info.line,
-            scope=self.syntax.scopes[info.scope].qualname,
-        )
+    def _import(self, info: ImportInfo, quals: list[str]) -> dict[str, object]:
+        """The fields of ``info``'s :class:`ImportBinding`."""
+        return {
+            "local": info.local,
+            "target": info.target,
+            "level": info.level,
+            "symbol": info.symbol,
+            "line": info.line,
+            "scope": quals[info.scope],
+        }
 
 
 def _docstring(builder: _Builder, node: Node | None) -> str:

@@ -7,6 +7,8 @@ values bound to it, written in :mod:`extractors.code.expr`.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -19,6 +21,8 @@ _MAX_EXPR_DEPTH = 10
 _SEQUENCES = frozenset(
     {"tuple", "list", "expression_list", "pattern_list", "tuple_pattern", "list_pattern"}
 )
+# A member chain written plainly (``a.b.c``): its expression is its source text, no walk needed.
+_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @dataclass(slots=True)
@@ -64,6 +68,16 @@ def expr_text(node: Node, src: bytes, depth: int = 0) -> str:
     if kind == "identifier":
         return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
     if kind == "attribute":
+        start, end = node.byte_range
+        raw = src[start:end]
+        # The walk below would give the same text unless the tree is broken or the chain is
+        # longer than the depth cap (each dot is one level).
+        if (
+            _DOTTED.fullmatch(raw)
+            and raw.count(b".") <= _MAX_EXPR_DEPTH - depth
+            and not node.has_error
+        ):
+            return raw.decode()
         obj, attr = node.child_by_field_name("object"), node.child_by_field_name("attribute")
         if obj is None or attr is None:
             return UNKNOWN
@@ -117,6 +131,7 @@ class DefCollector:
         self._branches = Spans([])
         self._loops = Spans([])
         self._globals: set[tuple[int, str]] = set()
+        # The line span of each branch and loop (by byte span), read off its node once.
         self._line_spans: dict[tuple[int, int], tuple[int, int]] = {}
 
     def text(self, node: Node) -> str:
@@ -126,7 +141,9 @@ class DefCollector:
         return bool(self.errors.spans) and self.errors.at(pos) >= 0
 
     def scope_at(self, pos: int) -> int:
-        return max(self.scope_spans.at(pos), 0)
+        spans = self.scope_spans
+        found = spans.innermost[bisect_right(spans.breaks, pos) - 1]  # the module starts at 0
+        return found if found > 0 else 0
 
     # -- scopes ------------------------------------------------------------------------------
     def collect_scopes(self, matches: list[tuple[int, Captures]]) -> None:
@@ -136,11 +153,9 @@ class DefCollector:
             if "class" in caps or "function" in caps or "lambda" in caps:
                 self._add_scope(caps)
             elif "branch" in caps:
-                node = caps["branch"][0]
-                branches.append((node.start_byte, node.end_byte))
+                branches.append(self._block(caps["branch"][0]))
             elif "loop" in caps:
-                node = caps["loop"][0]
-                loops.append((node.start_byte, node.end_byte))
+                loops.append(self._block(caps["loop"][0]))
         self.scope_spans = Spans([(s.start, s.end) for s in self.scopes])
         lambdas: dict[int, int] = {}
         for i, scope in enumerate(self.scopes[1:], start=1):
@@ -157,6 +172,11 @@ class DefCollector:
             )
         self._branches = Spans(branches)
         self._loops = Spans(loops)
+
+    def _block(self, node: Node) -> tuple[int, int]:
+        span = node.byte_range
+        self._line_spans[span] = (node.start_point[0] + 1, node.end_point[0] + 1)
+        return span
 
     def _add_scope(self, caps: Captures) -> None:
         kind = "class" if "class" in caps else "function" if "function" in caps else "lambda"
@@ -192,37 +212,39 @@ class DefCollector:
             elif "decision" in caps:
                 self._decision(caps["decision"][0])
 
-    def _bind(self, name: str, kind: str, site: Node, scope: int, **extra: object) -> SyntaxDef:
-        if (scope, name) in self._globals:
+    def _bind(
+        self,
+        name: str,
+        kind: str,
+        site: Node,
+        scope: int,
+        values: list[str] | None = None,
+        index: int = -1,
+        node: Node | None = None,
+    ) -> SyntaxDef:
+        if self._globals and (scope, name) in self._globals:
             scope = 0
         if kind == "local" and self.scopes[scope].kind in ("module", "class"):
             kind = "variable"
         line, col = site.start_point
-        d = SyntaxDef(name, kind, scope, line + 1, col, site.start_byte, value_scope=scope)
-        for key, value in extra.items():
-            setattr(d, key, value)
-        self._flow(d)
+        pos = site.start_byte
+        d = SyntaxDef(name, kind, scope, line + 1, col, pos, values or [], scope, index, node=node)
+        self._flow(d, pos, self.scopes[scope].start)
         self.defs.append(d)
-        self.def_sites.add(site.start_byte)
+        self.def_sites.add(pos)
         return d
 
-    def _flow(self, d: SyntaxDef) -> None:
-        floor = self.scopes[d.scope].start
-        branch = self._branches.at(d.pos)
-        if branch >= 0 and self._branches.spans[branch][0] >= floor:
-            d.block = self._line_span(self._branches.spans[branch])
-        loop = self._loops.outermost_within(d.pos, floor)
-        if loop >= 0:
-            d.loop = self._line_span(self._loops.spans[loop])
-
-    def _line_span(self, span: tuple[int, int]) -> tuple[int, int]:
-        # Every binding in a block asks for the same span: count each block's lines once.
-        found = self._line_spans.get(span)
-        if found is None:
-            start = self.src.count(b"\n", 0, span[0]) + 1
-            found = start, start + self.src.count(b"\n", span[0], span[1])
-            self._line_spans[span] = found
-        return found
+    def _flow(self, d: SyntaxDef, pos: int, floor: int) -> None:
+        """The block (that may not run) and the loop of ``d``'s scope the binding is in."""
+        branches, loops = self._branches, self._loops
+        if branches.spans:
+            branch = branches.at(pos)
+            if branch >= 0 and branches.spans[branch][0] >= floor:
+                d.block = self._line_spans[branches.spans[branch]]
+        if loops.spans:
+            loop = loops.outermost_within(pos, floor)
+            if loop >= 0:
+                d.loop = self._line_spans[loops.spans[loop]]
 
     def _scope_def(self, index: int, scope: ScopeInfo) -> None:
         node = scope.node
