@@ -60,7 +60,7 @@ async def _records(
     tx: AsyncTransaction, query: str, **params: Any
 ) -> tuple[list[dict[str, Any]], int]:
     """The rows of ``query`` and how many relationships it deleted."""
-    result = await tx.run(query, params)
+    result = await tx.run(cypher.pinned(query), params)
     keys = result.keys()  # not data(): it walks every nested value, converting nothing here
     rows = [dict(zip(keys, values, strict=True)) for values in await result.values()]
     summary = await result.consume()
@@ -80,8 +80,8 @@ async def apply_encoded(tx: AsyncTransaction, enc: Encoded) -> GraphDelta:
         for chunk in _chunks(stale):
             await _remove(tx, tally, cypher.REMOVE_ENTITIES, ids=chunk)
         await _remove_stale_relations(tx, tally, scopes, enc.relations.keys())
-    eids = await _upsert_entities(tx, enc.entities, tally)
-    await _upsert_relations(tx, await _attached(tx, enc, eids), eids, tally)
+    eids, created = await _upsert_entities(tx, enc.entities, tally)
+    await _upsert_relations(tx, await _attached(tx, enc, eids), eids, created, tally)
     await _apply_state(tx, batch.repo, batch.state)
     return tally.delta(batch.repo)
 
@@ -114,8 +114,9 @@ async def _remove(tx: AsyncTransaction, tally: DeltaTally, query: str, **params:
 
 async def _upsert_entities(
     tx: AsyncTransaction, entities: Mapping[str, Props], tally: DeltaTally
-) -> dict[str, str]:
-    """Write new and changed entities; the element id of every batch entity, by id."""
+) -> tuple[dict[str, str], set[str]]:
+    """Write new and changed entities; the element id of every batch entity, by id, and the
+    ids of those this transaction created."""
     stored: dict[str, Props] = {}
     eids: dict[str, str] = {}
     for chunk in _chunks(list(entities)):
@@ -141,7 +142,7 @@ async def _upsert_entities(
             eids.update(zip((p["id"] for p in chunk), rows[0]["eids"], strict=True))
     for chunk in _chunks(changed):
         await _records(tx, cypher.UPDATE_ENTITIES, rows=chunk)
-    return eids
+    return eids, {p["id"] for rows in new.values() for p in rows}
 
 
 async def _attached(
@@ -161,11 +162,14 @@ async def _upsert_relations(
     tx: AsyncTransaction,
     relations: Mapping[str, tuple[RelationKind, str, str, Props]],
     eids: Mapping[str, str],
+    created: Set[str],
     tally: DeltaTally,
 ) -> None:
-    sources = sorted({src for (_, src, _, _) in relations.values()})
-    if not sources:
+    if not relations:
         return
+    # An entity this transaction created has no stored relations, and no other transaction
+    # sees it before the commit, so no lock is needed to add relations from it either.
+    sources = sorted({src for (_, src, _, _) in relations.values()} - created)
     query = cypher.relations_from(sorted({kind for (kind, _, _, _) in relations.values()}))
     stored: dict[str, Props] = {}
     for chunk in _chunks([eids[s] for s in sources]):
