@@ -146,16 +146,15 @@ class DefCollector:
         return found if found > 0 else 0
 
     # -- scopes ------------------------------------------------------------------------------
-    def collect_scopes(self, matches: list[tuple[int, Captures]]) -> None:
-        branches: list[tuple[int, int]] = []
-        loops: list[tuple[int, int]] = []
-        for _, caps in matches:
-            if "class" in caps or "function" in caps or "lambda" in caps:
-                self._add_scope(caps)
-            elif "branch" in caps:
-                branches.append(self._block(caps["branch"][0]))
-            elif "loop" in caps:
-                loops.append(self._block(caps["loop"][0]))
+    def collect_scopes(
+        self, scopes: list[Captures], branches: list[Captures], loops: list[Captures]
+    ) -> None:
+        """``scopes``: matches of classes, functions and lambdas; ``branches``, ``loops``:
+        matches of blocks that may not run and of loops."""
+        for caps in scopes:
+            self._add_scope(caps)
+        branch_spans = [self._block(caps["branch"][0]) for caps in branches]
+        loop_spans = [self._block(caps["loop"][0]) for caps in loops]
         self.scope_spans = Spans([(s.start, s.end) for s in self.scopes])
         lambdas: dict[int, int] = {}
         for i, scope in enumerate(self.scopes[1:], start=1):
@@ -170,8 +169,8 @@ class DefCollector:
             scope.qualname = (
                 f"{parent.qualname}.{scope.qualname}" if parent.qualname else (scope.qualname)
             )
-        self._branches = Spans(branches)
-        self._loops = Spans(loops)
+        self._branches = Spans(branch_spans)
+        self._loops = Spans(loop_spans)
 
     def _block(self, node: Node) -> tuple[int, int]:
         span = node.byte_range
@@ -193,15 +192,16 @@ class DefCollector:
         )
 
     # -- bindings ----------------------------------------------------------------------------
-    def collect_defs(self, matches: list[tuple[int, Captures]]) -> None:
+    def collect_defs(self, declared: list[Captures], flow: list[Captures]) -> None:
+        """``declared``: matches of global/nonlocal statements; ``flow``: assignments,
+        bindings, case patterns, returns and decisions, in source order."""
         for index, scope in enumerate(self.scopes[1:], start=1):
             self._scope_def(index, scope)
-        for _, caps in matches:
-            if "global" in caps or "nonlocal" in caps:
-                name = caps["name"][0]
-                self._globals.add((self.scope_at(name.start_byte), self.text(name)))
-                self.def_sites.add(name.start_byte)
-        for _, caps in matches:
+        for caps in declared:
+            name = caps["name"][0]
+            self._globals.add((self.scope_at(name.start_byte), self.text(name)))
+            self.def_sites.add(name.start_byte)
+        for caps in flow:
             if "assign" in caps or "bind" in caps:
                 if not self.in_error(caps["target"][0].start_byte):
                     self._assignment(caps)

@@ -59,6 +59,18 @@ class _Combined:
     query: Query
     imports: int  # index of the first pattern of imports.scm
     references: int  # index of the first pattern of references.scm
+    roles: dict[int, str] = field(default_factory=dict)  # definitions pattern → its role
+
+
+def _role(caps: Captures) -> str:
+    """What a match of definitions.scm is, from its primary capture (see the .scm file)."""
+    if "class" in caps or "function" in caps or "lambda" in caps:
+        return "scope"
+    if "branch" in caps or "loop" in caps:
+        return "branch" if "branch" in caps else "loop"
+    if "global" in caps or "nonlocal" in caps:
+        return "declare"
+    return "flow"  # assign, bind, case, return, decision: read in source order
 
 
 _COMBINED: dict[str, _Combined] = {}
@@ -83,13 +95,20 @@ def analyze(engine: QueryEngine, root: Node, src: bytes, errors: list[Node]) -> 
     error_spans = Spans([(e.start_byte, e.end_byte) for e in errors if e.type == "ERROR"])
     collector = DefCollector(src, root, error_spans)
     plan = _combined(engine)
-    defs: list[tuple[int, Captures]] = []
+    defs: dict[str, list[Captures]] = {r: [] for r in ("scope", "branch", "loop", "declare")}
+    defs["flow"] = []
+    roles = plan.roles
     imports: list[Captures] = []
-    refs: Captures = {}
+    names: list[Node] = []
+    refs: Captures = {"name": names}
     # Patterns keep their order within each file, so each file's matches come in the order
     # its own query would give them.
     for pattern, caps in QueryCursor(plan.query).matches(root):
         if pattern >= plan.references:
+            name = caps.get("name")
+            if name is not None:  # most matches: one per identifier
+                names += name
+                continue
             for key, nodes in caps.items():
                 found = refs.get(key)
                 if found is None:
@@ -99,9 +118,12 @@ def analyze(engine: QueryEngine, root: Node, src: bytes, errors: list[Node]) -> 
         elif pattern >= plan.imports:
             imports.append(caps)
         else:
-            defs.append((pattern, caps))
-    collector.collect_scopes(defs)
-    collector.collect_defs(defs)
+            role = roles.get(pattern)
+            if role is None:
+                role = roles[pattern] = _role(caps)
+            defs[role].append(caps)
+    collector.collect_scopes(defs["scope"], defs["branch"], defs["loop"])
+    collector.collect_defs(defs["declare"], defs["flow"])
     out = PySyntax(collector.scopes, collector.defs)
     out.complexity = collector.complexity
     out.all_names = collector.all_names
@@ -201,10 +223,10 @@ def _references(caps: Captures, src: bytes, col: DefCollector, out: PySyntax) ->
         owner = _class_of(col, node) if kind is inherits else -1
         text = src[start:end].decode("utf-8", "replace")
         append((text, kind, line + 1, c, scope if scope > 0 else 0, owner))
-    for node in members:
+    # One match captures both, so the lists pair up.
+    for node, chain in zip(members, caps.get("chain", ()), strict=True):
         start = node.start_byte
-        chain = node.parent
-        if chain is None or (in_error is not None and in_error(start)):
+        if in_error is not None and in_error(start):
             continue
         line, c = node.start_point
         key = (chain.start_byte, chain.end_byte)
