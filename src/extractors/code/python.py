@@ -285,9 +285,9 @@ def _docstring(builder: _Builder, node: Node | None) -> str:
     body = node if node is None or node.type == "module" else node.child_by_field_name("body")
     if body is None or not body.named_child_count:
         return ""
-    string = body.named_children[0]
+    string = body.named_child(0)
     if string.type == "expression_statement" and string.named_child_count:
-        string = string.named_children[0]  # grammar versions differ on this wrapper
+        string = string.named_child(0)  # grammar versions differ on this wrapper
     if string.type != "string":
         return ""
     return "".join(builder.text(c) for c in string.named_children if c.type == "string_content")

@@ -22,7 +22,8 @@ _SEQUENCES = frozenset(
     {"tuple", "list", "expression_list", "pattern_list", "tuple_pattern", "list_pattern"}
 )
 # A member chain written plainly (``a.b.c``): its expression is its source text, no walk needed.
-_DOTTED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+# Not from None/True/False: those are literals (``None.__class__`` is ``?.__class__``).
+_DOTTED = re.compile(rb"(?!(?:None|True|False)\b)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", re.ASCII)
 
 
 @dataclass(slots=True)
@@ -92,7 +93,7 @@ def expr_text(node: Node, src: bytes, depth: int = 0) -> str:
         pos = raw.decode() if index is not None and index.type == "integer" else "?"
         return f"{expr_text(value, src, depth + 1)}[{pos}]"
     if kind in ("parenthesized_expression", "await", "type") and node.named_child_count:
-        return expr_text(node.named_children[0], src, depth + 1)
+        return expr_text(node.named_child(0), src, depth + 1)
     if kind in _SEQUENCES:
         items = [expr_text(c, src, depth + 1) for c in node.named_children if c.type != "comment"]
         return "(" + ",".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -237,11 +238,12 @@ class DefCollector:
     def _flow(self, d: SyntaxDef, pos: int, floor: int) -> None:
         """The block (that may not run) and the loop of ``d``'s scope the binding is in."""
         branches, loops = self._branches, self._loops
-        if branches.spans:
-            branch = branches.at(pos)
-            if branch >= 0 and branches.spans[branch][0] >= floor:
-                d.block = self._line_spans[branches.spans[branch]]
-        if loops.spans:
+        # Most bindings sit in no block or loop: a bisect says so without a call to Spans.
+        if branches.spans and branches.innermost[bisect_right(branches.breaks, pos) - 1] >= 0:
+            span = branches.spans[branches.at(pos)]
+            if span[0] >= floor:
+                d.block = self._line_spans[span]
+        if loops.spans and loops.innermost[bisect_right(loops.breaks, pos) - 1] >= 0:
             loop = loops.outermost_within(pos, floor)
             if loop >= 0:
                 d.loop = self._line_spans[loops.spans[loop]]
@@ -308,7 +310,7 @@ class DefCollector:
             values: list[str] = []
             annotation = param.child_by_field_name("type")
             if annotation is not None and annotation.named_child_count:
-                ann = expr_text(annotation.named_children[0], self.src)
+                ann = expr_text(annotation.named_child(0), self.src)
                 if ann != UNKNOWN and "(" not in ann:
                     values.append(ann + "()")
             if method and position == 0:

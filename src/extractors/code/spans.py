@@ -20,19 +20,20 @@ class Spans:
         # hot loops bisect these lists themselves instead of calling ``at``.
         self.breaks: list[int] = []
         self.innermost: list[int] = []
-        order = sorted(range(len(self.spans)), key=lambda i: (self.spans[i][0], -self.spans[i][1]))
+        given = self.spans
         stack: list[int] = []
-        for i in order:
-            start, _ = self.spans[i]
-            while stack and self.spans[stack[-1]][1] <= start:
+        # (start, -end, index): outer spans before the inner ones they share a start with,
+        # equal spans in input order.
+        for start, _, i in sorted([(s, -e, i) for i, (s, e) in enumerate(given)]):
+            while stack and given[stack[-1]][1] <= start:
                 done = stack.pop()
-                self._emit(self.spans[done][1], stack[-1] if stack else -1)
+                self._emit(given[done][1], stack[-1] if stack else -1)
             self.parent[i] = stack[-1] if stack else -1
             self._emit(start, i)
             stack.append(i)
         while stack:
             done = stack.pop()
-            self._emit(self.spans[done][1], stack[-1] if stack else -1)
+            self._emit(given[done][1], stack[-1] if stack else -1)
 
     def _emit(self, pos: int, val: int) -> None:
         if self.breaks and self.breaks[-1] == pos:
