@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from tree_sitter import Node
 
+from extractors.base import SourceFile
 from extractors.code.engine import Captures, QueryEngine
+from extractors.code.languages import PhpExtractor
+from kg.model import RelationKind
 
 SNIPPETS = {
     "typescript": b"""
@@ -73,3 +76,15 @@ def test_query_files_inherit_and_count_patterns_alone() -> None:
     assert len(tsx.queries) == len(ts.queries)
     for kind in tsx.queries:
         assert _shape(tsx.matches_all(root)[kind]) == _shape(tsx.matches(kind, root))
+
+
+def test_a_node_two_reference_patterns_capture_is_one_use() -> None:
+    """PHP captures a parameter's type both as a ``(name)`` and as a ``(named_type (name))``:
+    one query pass over every pattern still makes one use of it."""
+    source = b"<?php\nfunction f(Foo $x) { return new Foo(); }\n"
+    out = PhpExtractor().extract_file(SourceFile("r", "a.php", source))
+    uses = [(r.name, r.kind, r.line, r.col) for r in out.references if r.name == "Foo"]
+    assert uses == [
+        ("Foo", RelationKind.REFERENCES, 2, 11),
+        ("Foo", RelationKind.CALLS, 2, 32),
+    ]

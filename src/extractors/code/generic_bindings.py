@@ -11,6 +11,7 @@ from extractors.code.generic_model import (
     FUNCTION_KINDS,
     MAX_PATTERN,
     Captures,
+    Flow,
     GDef,
     Span,
     capture,
@@ -75,8 +76,8 @@ class BindingCollector(ScopeCollector):
         # A declared type is the static type, whatever the initializer's (``Shape s = c``).
         values = self.w.instance_of(type_node) or [v for v in values if v != UNKNOWN]
         scope = self.scope_at(name.start_byte)
-        while kind != "field" and self._literal(scope):  # ``{ k: (x = 1) }`` binds outside
-            scope = max(self.spans.parent[scope], 0)
+        if kind != "field":  # ``{ k: (x = 1) }`` binds outside
+            scope = self.read_in[scope]
         while "hoist" in caps and self.out.scopes[scope].kind == "block":
             if "rebind" in caps and (scope, self.w.name(name)) in self.declared:
                 break
@@ -221,26 +222,38 @@ class BindingCollector(ScopeCollector):
             self.def_sites.add(site.start_byte)
         return d
 
-    def _flow(self, site: Node, top: Node | None) -> tuple[Span | None, Span | None]:
+    def _flow(self, site: Node, top: Node | None) -> Flow:
         """Lines of the innermost branch that may not run and of the outermost loop between
         ``site`` and its scope's node: a use past the branch may see earlier bindings too, a
         use anywhere in the loop may see the binding from an earlier iteration."""
-        block: Span | None = None
-        loop: Span | None = None
-        node: Node | None = site.parent
+        top_id = top.id if top is not None else -1
+        # The bindings of one scope share most of their way up: walk to the first node whose
+        # flow is known, then fold back down, remembering each node's.
+        known = self._flows
+        path: list[tuple[Node, Node, tuple[int, int]]] = []
         child = site
-        while node is not None and (top is None or node.id != top.id):
-            lines = (node.start_point[0] + 1, node.end_point[0] + 1)
-            if node.type in self.spec.loops:
-                loop = lines
-            elif (
-                block is None and node.type in self.spec.branches and not _is_condition(node, child)
-            ):
-                block = (child.start_point[0] + 1, child.end_point[0] + 1)
-            child, node = node, node.parent
-        if top is not None and top.type in self.spec.loops:  # a loop head's own block
-            loop = (top.start_point[0] + 1, top.end_point[0] + 1)
-        return block, loop
+        flow: Flow | None = None
+        while flow is None:
+            key = (child.id, top_id)
+            flow = known.get(key)
+            if flow is None:
+                node = child.parent
+                if node is None or node.id == top_id:
+                    flow = known[key] = (None, None)
+                else:
+                    path.append((child, node, key))
+                    child = node
+        loops, branches = self.spec.loops, self.spec.branches
+        for child, node, key in reversed(path):
+            block, loop = flow  # the flow above ``node``: its loop is the outer one
+            if node.type in loops:
+                loop = loop or _lines(node)
+            elif node.type in branches and not _is_condition(node, child):
+                block = _lines(child)  # the innermost branch
+            flow = known[key] = (block, loop)
+        if top is not None and top.type in loops:  # a loop head's own block
+            return flow[0], _lines(top)
+        return flow
 
     def _static_code(self, scope: int, cls: int) -> bool:
         """``scope`` runs with ``this`` the class itself: in a static method or block."""
@@ -283,6 +296,10 @@ class BindingCollector(ScopeCollector):
             and len(defn.values) < 8
         ):
             defn.values.append(text)
+
+
+def _lines(node: Node) -> Span:
+    return (node.start_point[0] + 1, node.end_point[0] + 1)
 
 
 def _is_condition(branch: Node, child: Node) -> bool:

@@ -14,6 +14,7 @@ from kg.model import RelationKind
 
 Captures = dict[str, list[Node]]
 Span = tuple[int, int]
+Flow = tuple[Span | None, Span | None]  # lines of a binding's branch and loop
 CLASS_KINDS = frozenset(
     {
         "class",

@@ -12,6 +12,7 @@ from extractors.code.generic_model import (
     FUNCTION_KINDS,
     MAX_PATTERN,
     Captures,
+    Flow,
     GDef,
     GScope,
     GSyntax,
@@ -44,6 +45,9 @@ class ScopeCollector:
         self.declared: set[tuple[int, str]] = set()
         # Names a class/function definition took (``const f = () => 1``): no second binding.
         self.scope_names: set[int] = set()
+        self.literal: list[bool] = []  # by scope: an object literal's
+        self.read_in: list[int] = []  # by scope: the scope its uses are read in
+        self._flows: dict[tuple[int, int], Flow] = {}  # (node, scope node) → flow above it
 
     def in_error(self, pos: int) -> bool:
         return bool(self.errors.spans) and self.errors.at(pos) >= 0
@@ -87,6 +91,7 @@ class ScopeCollector:
                 self._add_scope(kind, node, caps)
         scopes = self.out.scopes
         self.spans = Spans([(s.start, s.end) for s in scopes])
+        self._literals(scopes)
         for i, scope in enumerate(scopes[1:], start=1):
             scope.parent = max(self.spans.parent[i], 0)
             # An anonymous object (``return { v: 1 }`` in any block) is named by its position,
@@ -233,9 +238,22 @@ class ScopeCollector:
 
     def _literal(self, scope: int) -> bool:
         """An object literal's scope: its keys are not names its values can see."""
-        here = self.out.scopes[scope]
-        body = capture(here.caps, "body") or here.node
-        return scope > 0 and body is not None and body.type in self.spec.objects
+        return self.literal[scope]
+
+    def _literals(self, scopes: list[GScope]) -> None:
+        """Which scopes are object literals, and where each scope's uses are read."""
+        objects = self.spec.objects
+        self.literal = [False] * len(scopes)
+        for i, here in enumerate(scopes[1:], start=1):
+            body = capture(here.caps, "body") or here.node
+            self.literal[i] = body is not None and body.type in objects
+        # ``{ k: v }``: ``v`` is read where the literal is, in the scope around it.
+        self.read_in = []
+        for i in range(len(scopes)):
+            outer = i
+            while self.literal[outer]:
+                outer = max(self.spans.parent[outer], 0)
+            self.read_in.append(outer)
 
     def _class_name(self, scope: int) -> str:
         here = self.out.scopes[scope]

@@ -101,23 +101,30 @@ class Collector(BindingCollector):
                     caps[key] = nodes
                 else:
                     known += nodes
+        # A node two patterns capture under one name (PHP ``(name)`` and ``(named_type
+        # (name))``) is one use, as a query's ``captures`` give it.
+        for key, nodes in caps.items():
+            caps[key] = list({n.id: n for n in nodes}.values())
         skip = self.def_sites
         skip.update(n.start_byte for n in caps.get("skip", ()))
         members = caps.get("member", [])
         skip.update(n.start_byte for n in members)
         callees = {(n.start_byte, n.end_byte) for n in caps.get("callee", ())}
+        errors = self.errors if self.errors.spans else None
+        w, ivars = self.w, self.spec.instance_vars
         for node in caps.get("name", ()):
             start = node.start_byte
-            if start in skip or self.in_error(start):
+            if start in skip or (errors is not None and errors.at(start) >= 0):
                 continue
             # Ruby ``@x`` is a member of the receiver wherever it is written.
-            ivar = node.type in self.spec.instance_vars
-            self._ref(self.w.expr(node) if ivar else self.w.name(node), node, node, callees)
+            ivar = bool(ivars) and node.type in ivars
+            self._ref(w.expr(node) if ivar else w.name(node), node, node, callees)
+        transparent = self.spec.transparent
         for node in members:
             chain = node.parent
-            while chain is not None and chain.type in self.spec.transparent:
+            while chain is not None and chain.type in transparent:
                 chain = chain.parent
-            if chain is None or self.in_error(node.start_byte):
+            if chain is None or (errors is not None and errors.at(node.start_byte) >= 0):
                 continue
             name = self._member_name(node, chain)
             if name != UNKNOWN:
@@ -132,23 +139,26 @@ class Collector(BindingCollector):
         return self.w.expr(chain)
 
     def _ref(self, name: str, node: Node, chain: Node, callees: set[tuple[int, int]]) -> None:
-        # ``f(1).x`` is still a use of ``x``: only an unknown head leaves nothing to resolve.
-        if name in (UNKNOWN, RECEIVER) or parse(name).head == "unknown":
+        # ``f(1).x`` is still a use of ``x``: only an unknown head leaves nothing to resolve
+        # (a plain identifier, most uses, is a name).
+        if not name.isidentifier() and (
+            name in (UNKNOWN, RECEIVER) or parse(name).head == "unknown"
+        ):
             return
-        key = (chain.start_byte, chain.end_byte)
-        own = (node.start_byte, node.end_byte)
+        start = node.start_byte
+        own = (start, node.end_byte)
+        key = own if chain is node else (chain.start_byte, chain.end_byte)
         owner = -1
-        if key in self.bases or own in self.bases:
+        bases = self.bases
+        if bases and (key in bases or own in bases):
             kind = RelationKind.INHERITS
-            owner = self.bases.get(key, self.bases.get(own, -1))
+            owner = bases.get(key, bases.get(own, -1))
         elif key in callees or own in callees or chain.type in self.spec.method_calls:
             kind = RelationKind.CALLS
         else:
             kind = RelationKind.REFERENCES
         line, col = node.start_point
-        scope = self.scope_at(node.start_byte)
-        while self._literal(scope):  # ``{ k: v }``: ``v`` is read where the literal is
-            scope = max(self.spans.parent[scope], 0)
+        scope = self.read_in[max(self.spans.at(start), 0)]
         self.out.refs.append(GRef(name, kind, line + 1, col, scope, owner))
 
 

@@ -253,10 +253,10 @@ class ExprWriter:
 
     def _type_args(self, node: Node | None) -> str:
         """``<0>=A,<1>=B`` of a generic type ``G<A, B>`` (none for a container)."""
-        if node is None or not self.spec.type_arguments or self._element_type(node) is not None:
+        if node is None or not self.spec.type_arguments:
             return ""
         found = next((c for c in node.named_children if c.type == self.spec.type_arguments), None)
-        if found is None:
+        if found is None or self._element_type(node) is not None:
             return ""
         args = [c for c in found.named_children if c.type not in self.spec.comment_types]
         written = [(i, self.type_name(a)) for i, a in enumerate(args[:8])]

@@ -10,6 +10,8 @@ resolver :class:`Profile`; this module turns the captures into a ``FileExtract``
 
 from __future__ import annotations
 
+from typing import Any
+
 from tree_sitter import Node
 
 from extractors.base import (
@@ -237,15 +239,8 @@ class _Builder:
             kind=d.kind,
             line=d.line,
             col=d.col,
-            bases=d.bases,
             scope=d.scope_name,
-            value_scope=d.value_scope,
-            values=d.values,
-            index=d.index,
-            block=d.block,
-            loop=d.loop,
-            rebinds=d.rebinds,
-            instance=d.instance,
+            **_detail(d),
         )
 
     def _variable(self, d: GDef, qualname: str) -> str:
@@ -328,6 +323,29 @@ class _Builder:
         self.batch.documents.append(
             file_document(self.repo, self.path, self.language, "", self.batch.entities)
         )
+
+
+def _detail(d: GDef) -> dict[str, Any]:
+    """The fields of ``d``'s definition that differ from their defaults: pydantic validates
+    only the fields given, and most bindings (locals, parameters) leave most at defaults."""
+    given: dict[str, Any] = {}
+    if d.bases:
+        given["bases"] = d.bases
+    if d.value_scope is not None:
+        given["value_scope"] = d.value_scope
+    if d.values:
+        given["values"] = d.values
+    if d.index != -1:
+        given["index"] = d.index
+    if d.block is not None:
+        given["block"] = d.block
+    if d.loop is not None:
+        given["loop"] = d.loop
+    if d.rebinds:
+        given["rebinds"] = True
+    if d.instance:
+        given["instance"] = True
+    return given
 
 
 def doc_comment(spec: LangSpec, node: Node, src: bytes) -> str:
