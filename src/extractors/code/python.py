@@ -60,9 +60,11 @@ class PythonExtractor:
 
     def extract_file(self, file: SourceFile) -> FileExtract:
         errors: list[str] = []
-        text = file.data.decode("utf-8", "replace")
-        src = text.encode("utf-8")
-        if src != file.data:
+        src = file.data
+        try:
+            src.decode("utf-8")  # valid UTF-8 (nearly every file) is parsed as it is
+        except UnicodeDecodeError:
+            src = src.decode("utf-8", "replace").encode("utf-8")
             errors.append("invalid UTF-8: decoded with replacement characters")
         tree = self.engine.parse(src)
         bad = self.engine.syntax_errors(tree)

@@ -2,20 +2,18 @@
 ; The primary capture of each pattern names what it is (class, function, lambda, assign, ...);
 ; the Python side reads the other captures of the same match.
 
+; Only what the Python side reads is captured: every capture costs a node object.
 (class_definition
   name: (identifier) @name
-  superclasses: (argument_list)? @bases
   body: (block) @body) @class
 
 (function_definition
   name: (identifier) @name
   parameters: (parameters) @params
-  return_type: (_)? @returns
-  body: (block) @body) @function
+  body: (block)) @function
 
 (lambda
-  parameters: (lambda_parameters)? @params
-  body: (_) @body) @lambda
+  body: (_)) @lambda
 
 (assignment
   left: (_) @target
