@@ -103,21 +103,21 @@ def test_writes_splice_the_kind_and_take_rows() -> None:
     q = cypher.create_entities(EntityKind.CLASS)
     lines = q.splitlines()
     assert lines[0] == "UNWIND $rows AS row"
-    assert lines[1].startswith("CREATE (n:Entity:Class {id: row.id, kind: row.kind, ")
-    assert lines[1].endswith(", to_time: row.to_time})")
+    assert lines[1].startswith("CREATE (n:Entity:Class {id: row[0], kind: row[1], ")
+    assert lines[1].endswith(", to_time: row[13]})")
     assert lines[2:] == ["RETURN collect(elementId(n)) AS eids"]
     # Properties given in the CREATE pattern: no SET after it (whose planned Eager would hold
-    # every row), each property taken from the row by name.
+    # every row), each property taken from the row (a list) by position.
     assert "SET" not in q
-    assert all(f"{k}: row.{k}" in lines[1] for k in cypher.ENTITY_PROPERTIES)
+    assert all(f"{k}: row[{i}]" in lines[1] for i, k in enumerate(cypher.ENTITY_PROPERTIES))
     # Entities already looked up in the transaction are found again by element id, not by key.
     assert "MATCH (n) WHERE elementId(n) = row.eid" in cypher.UPDATE_ENTITIES
     assert params_of(cypher.UPDATE_ENTITIES) == {"rows"}
     q = cypher.create_relations(RelationKind.INHERITS)
-    assert "MATCH (a) WHERE elementId(a) = row.src" in q
-    assert "MATCH (b) WHERE elementId(b) = row.dst" in q
-    assert "CREATE (a)-[r:INHERITS {owner: row.props.owner, " in q
-    assert all(f"{k}: row.props.{k}" in q for k in cypher.RELATION_PROPERTIES)
+    assert "MATCH (a) WHERE elementId(a) = row[0]" in q
+    assert "MATCH (b) WHERE elementId(b) = row[1]" in q
+    assert "CREATE (a)-[r:INHERITS {owner: row[2], " in q
+    assert all(f"{k}: row[{i + 2}]" in q for i, k in enumerate(cypher.RELATION_PROPERTIES))
     assert "SET" not in q
     assert params_of(q) == {"rows"}
     q = cypher.update_relations(RelationKind.INHERITS)
@@ -284,6 +284,10 @@ def keyed_statements(
         {"src": element[r.src], "dst": element[r.dst], "props": relation_props(r, r.id)}
         for r in rels[:50]
     ]
+    new_rel_rows = [
+        [row["src"], row["dst"], *map(row["props"].get, cypher.RELATION_PROPERTIES)]
+        for row in rel_rows
+    ]
     fresh = [
         Entity.make(EntityKind.FUNCTION, "plan", f"new.py::h{i}", name=f"h{i}") for i in range(50)
     ]
@@ -301,13 +305,13 @@ def keyed_statements(
         ),
         "create entities": (
             cypher.create_entities(EntityKind.FUNCTION),
-            {"rows": [entity_props(e) for e in fresh]},
+            {"rows": [list(map(entity_props(e).get, cypher.ENTITY_PROPERTIES)) for e in fresh]},
         ),
         "update entities": (
             cypher.UPDATE_ENTITIES,
             {"rows": [{"eid": element[e.id], "props": entity_props(e)} for e in ents[:50]]},
         ),
-        "create relations": (cypher.create_relations(RelationKind.CALLS), {"rows": rel_rows}),
+        "create relations": (cypher.create_relations(RelationKind.CALLS), {"rows": new_rel_rows}),
         "update relations": (cypher.update_relations(RelationKind.CALLS), {"rows": rel_rows}),
         "by id": (cypher.ENTITIES_BY_ID, {"ids": ids}),
         "neighbors out": (cypher.neighbors("out", True), {"ids": ids}),

@@ -199,23 +199,25 @@ WHERE n.id IN $ids
 RETURN collect([n.id, elementId(n)]) AS ids"""
 
 
-def _inline(keys: Sequence[str], row: str) -> str:
-    """A CREATE property map taking each key from ``row`` (a null value stores nothing).
-    Properties given in the CREATE pattern cost less than a ``SET x = map`` after it, which
-    first clears the new row's (absent) properties and, on relationships, makes the planner
-    materialize every row before writing (an Eager operator)."""
+def _positional(keys: Sequence[str], row: str, first: int = 0) -> str:
+    """A CREATE property map taking ``keys[i]`` from ``row[first + i]`` (a null stores nothing).
+    Rows travel as lists, not maps: no key strings to pack, send and decode for every row (a
+    fifth less server CPU on relationship rows). Properties given in the CREATE pattern cost
+    less than a ``SET x = map`` after it, which first clears the new row's (absent) properties
+    and, on relationships, makes the planner materialize every row before writing (an Eager)."""
     for key in keys:
         if not _NAME.fullmatch(key):
             raise ValueError(f"not a property name: {key!r}")
-    return ", ".join(f"{key}: {row}.{key}" for key in keys)
+    return ", ".join(f"{key}: {row}[{first + i}]" for i, key in enumerate(keys))
 
 
 def create_entities(kind: EntityKind) -> str:
-    """Write ``$rows`` (property maps) of one kind that do not exist yet (``apply`` looked them
-    up in the same transaction): no MERGE lookup, one label write. Returns the new nodes'
-    element ids in row order."""
+    """Write ``$rows`` of one kind that do not exist yet (``apply`` looked them up in the same
+    transaction): no MERGE lookup, one label write. A row is the list of the entity's
+    ``ENTITY_PROPERTIES`` values in that order. Returns the new nodes' element ids in row
+    order."""
     return f"""UNWIND $rows AS row
-CREATE (n:{ENTITY}:{label(kind)} {{{_inline(ENTITY_PROPERTIES, "row")}}})
+CREATE (n:{ENTITY}:{label(kind)} {{{_positional(ENTITY_PROPERTIES, "row")}}})
 RETURN collect(elementId(n)) AS eids"""
 
 
@@ -245,16 +247,18 @@ RETURN collect([n.id, type(r), b.id, properties(r)]) AS found"""
 
 
 def create_relations(kind: RelationKind) -> str:
-    """Write ``$rows`` ({src, dst, props}; the ends as element ids) of one kind that do not
-    exist yet: CREATE, because MERGE would search the endpoints' relationships first."""
+    """Write ``$rows`` of one kind that do not exist yet: CREATE, because MERGE would search
+    the endpoints' relationships first. A row is ``[src, dst]`` (element ids) followed by the
+    relation's ``RELATION_PROPERTIES`` values in that order."""
     return f"""UNWIND $rows AS row
-MATCH (a) WHERE elementId(a) = row.src
-MATCH (b) WHERE elementId(b) = row.dst
-CREATE (a)-[r:{rel_type(kind)} {{{_inline(RELATION_PROPERTIES, "row.props")}}}]->(b)"""
+MATCH (a) WHERE elementId(a) = row[0]
+MATCH (b) WHERE elementId(b) = row[1]
+CREATE (a)-[r:{rel_type(kind)} {{{_positional(RELATION_PROPERTIES, "row", 2)}}}]->(b)"""
 
 
 def update_relations(kind: RelationKind) -> str:
-    """Overwrite the properties of existing relations, ``$rows`` as for ``create_relations``."""
+    """Overwrite the properties of existing relations, ``$rows`` as ``{src, dst, props}`` (the
+    ends as element ids)."""
     return f"""UNWIND $rows AS row
 MATCH (a) WHERE elementId(a) = row.src
 MATCH (b) WHERE elementId(b) = row.dst

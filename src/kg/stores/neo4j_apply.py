@@ -138,7 +138,8 @@ async def _upsert_entities(
             changed.append({"eid": eids[eid], "props": props})
     for kind in sorted(new):
         for chunk in _chunks(new[kind]):
-            rows, _ = await _records(tx, cypher.create_entities(kind), rows=chunk)
+            values = [[p.get(k) for k in cypher.ENTITY_PROPERTIES] for p in chunk]
+            rows, _ = await _records(tx, cypher.create_entities(kind), rows=values)
             eids.update(zip((p["id"] for p in chunk), rows[0]["eids"], strict=True))
     for chunk in _chunks(changed):
         await _records(tx, cypher.UPDATE_ENTITIES, rows=chunk)
@@ -178,7 +179,7 @@ async def _upsert_relations(
             (relation_id(RelationKind(kind), src, dst), props)
             for src, kind, dst, props in found[0]["found"]
         )
-    new: dict[RelationKind, list[Props]] = defaultdict(list)
+    new: dict[RelationKind, list[list[Any]]] = defaultdict(list)
     changed: dict[RelationKind, list[Props]] = defaultdict(list)
     for rid, (kind, src, dst, props) in relations.items():
         old = stored.get(rid)
@@ -186,8 +187,10 @@ async def _upsert_relations(
             continue
         tally.relations_added += 1
         tally.relations_removed += old is not None
-        row = {"src": eids[src], "dst": eids[dst], "props": props}
-        (new if old is None else changed)[kind].append(row)
+        if old is None:
+            new[kind].append([eids[src], eids[dst], *map(props.get, cypher.RELATION_PROPERTIES)])
+        else:
+            changed[kind].append({"src": eids[src], "dst": eids[dst], "props": props})
     for kind in sorted(new):
         for chunk in _chunks(new[kind]):
             await _records(tx, cypher.create_relations(kind), rows=chunk)
