@@ -23,7 +23,7 @@ the warm-up load's own rate is printed as the cold-process figure.
 
 By default the Neo4j side runs on a private server started from the test services' cached jars
 but configured like a deployment (``scripts/services.sh server-neo4j``: the server entry point,
-``services/neo4j/server.conf.in`` with docker-compose's memory, full JIT and G1; the test
+``services/neo4j/server.conf.in`` with docker-compose's memory, full JIT and ParallelGC; the test
 services' C1-only serial-GC JVM would measure start-up tuning, not throughput) and stopped
 afterwards. CPU time (client, and the server's when it runs here) and the load average are
 printed next to wall time because this machine is shared. ``--neo4j-url URL`` (e.g. a

@@ -11,7 +11,7 @@
 #                               must stop its server (never the shared one); prints "PID URL"
 #   scripts/services.sh server-neo4j HOME [PORT]
 #                               one more Neo4j from the same jars, run like a deployment runs it
-#                               (server entry point, neo4j.conf, C2 + G1): for benchmarks
+#                               (server entry point, neo4j.conf, C2 + ParallelGC): for benchmarks
 #
 # Builds live in a per-machine cache keyed by a hash of their inputs (pom, sources, JDK), so a
 # fresh clone reuses them like it reuses ~/.m2. Each build also records a class-data-sharing
