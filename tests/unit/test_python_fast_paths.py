@@ -1,7 +1,8 @@
 """The shortcuts of Python extraction give what the long way gives.
 
-Plain member chains take their source text instead of a walk, and the three query files run as
-one query; the expected values here are what the walk and the separate queries produce.
+Plain member chains and calls of them take their source text instead of a walk, and the three
+query files run as one query; the expected values here are what the walk and the separate
+queries produce.
 """
 
 from __future__ import annotations
@@ -44,6 +45,31 @@ def _value(source: bytes) -> str:
     ],
 )
 def test_member_chain_text(source: bytes, expected: str) -> None:
+    assert _value(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (b"f(a, k = b.c,)", "f(a,k=b.c)"),
+        (b"f ( a )", "f(a)"),
+        (b"f(\n    a,\n    b.c,\n)", "f(a,b.c)"),
+        (b"super().m", "^^.m"),
+        (b"super(A, self).m", "^^.m"),
+        (b"super(A)", "^^"),
+        (b"f(None)", "f(?)"),
+        (b"None(x)", "?(x)"),
+        (b"f(a=None)", "f(a=?)"),
+        (b"f(*a)", "f()"),
+        (b"f(a)(b)", "f(a)(b)"),
+        (b"f(a, # c\n b)", "f(a,b)"),
+        (b"a.b.c.d.e.f.g.h.i.j(x)", "a.b.c.d.e.f.g.h.i.j(x)"),
+        (b"a.b.c.d.e.f.g.h.i.j.k(x)", "?.?.c.d.e.f.g.h.i.j.k(x)"),
+        (b"f()", "f()"),
+        (b"f(1)", "f(?)"),
+    ],
+)
+def test_call_text(source: bytes, expected: str) -> None:
     assert _value(source) == expected
 
 
