@@ -1,8 +1,8 @@
 """The shortcuts of Python extraction give what the long way gives.
 
-Plain member chains and calls of them take their source text instead of a walk, and the three
-query files run as one query; the expected values here are what the walk and the separate
-queries produce.
+Plain member chains and calls of them take their source text instead of a walk, the three
+query files run as one query, a symbol's document decodes only the code it can show; the
+expected values here are what the long ways produce.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 
 from extractors.base import SourceFile
+from extractors.code.documents import DOC_LIMIT, code_prefix, symbol_document
 from extractors.code.python import PythonExtractor
 from extractors.code.python_defs import expr_text
-from kg.model import RelationKind
+from kg.model import AttrValue, Entity, EntityKind, RelationKind
 
 
 def _value(source: bytes) -> str:
@@ -102,3 +103,19 @@ def test_references_of_every_query_file_come_out() -> None:
         ("p", "os.path"),
         ("thing", "pkg.thing"),
     ]
+
+
+@pytest.mark.parametrize("doc", ["", "Find it.", "Only after the cut.", "\u00e9t\u00e9 " * 3])
+@pytest.mark.parametrize("size", [10, DOC_LIMIT, 4 * DOC_LIMIT + 3, 6 * DOC_LIMIT])
+def test_a_code_prefix_makes_the_same_document(doc: str, size: int) -> None:
+    """Multi-byte characters across the cut, the docstring's line before or after it."""
+    body = "def f():\n    '''Find it.'''\n" + "\u20ac" * size + "\nOnly after the cut.\n"
+    src = ("# head\n" + body + "# tail\n").encode()
+    start = len(b"# head\n")
+    end = start + len(body.encode())
+    entity = Entity.make(EntityKind.FUNCTION, "r", "m.py::f", name="f", owner="o")
+    attrs: dict[str, AttrValue] = {"docstring": doc}
+    full = symbol_document(entity, "C.f", "m.py", "python", attrs, body)
+    short = code_prefix(src, start, end, doc)
+    assert symbol_document(entity, "C.f", "m.py", "python", attrs, short).text == full.text
+    assert len(short) >= min(len(body), DOC_LIMIT)

@@ -45,6 +45,20 @@ def symbol_document(
     )
 
 
+def code_prefix(src: bytes, start: int, end: int, docstring: str) -> str:
+    """``src[start:end]`` decoded, or as much of it as ``symbol_document`` can read: its text
+    stops at ``DOC_LIMIT`` characters, so only a prefix is needed unless the docstring's first
+    line is looked for past it. ``src`` must be valid UTF-8 (the cut may split a character)."""
+    cut = start + 4 * DOC_LIMIT + 4  # at least DOC_LIMIT whole characters
+    if end <= cut:
+        return src[start:end].decode("utf-8", "replace")
+    head = src[start:cut].decode("utf-8", "ignore")  # drops only the split last character
+    line = docstring.strip()
+    if not line or line.splitlines()[0] in head:
+        return head
+    return src[start:end].decode("utf-8", "replace")
+
+
 def file_document(
     repo: str, path: str, language: str, docstring: str, entities: Iterable[Entity]
 ) -> Document:

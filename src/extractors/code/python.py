@@ -17,7 +17,7 @@ from extractors.base import (
     SourceFile,
     SymbolTable,
 )
-from extractors.code.documents import file_document, symbol_document
+from extractors.code.documents import code_prefix, file_document, symbol_document
 from extractors.code.engine import CODE_VERSION, QueryEngine
 from extractors.code.modules import module_name
 from extractors.code.python_syntax import ImportInfo, PySyntax, ScopeInfo, SyntaxDef, analyze
@@ -253,8 +253,13 @@ class _Builder:
         self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
     ) -> None:
         self.batch.documents.append(
-            symbol_document(entity, qualname, self.path, LANGUAGE, attrs, self.text(node))
+            symbol_document(entity, qualname, self.path, LANGUAGE, attrs, self._code(node, attrs))
         )
+
+    def _code(self, node: Node, attrs: dict[str, AttrValue]) -> str:
+        doc = attrs.get("docstring", "")
+        start, end = node.byte_range
+        return code_prefix(self.src, start, end, doc if isinstance(doc, str) else "")
 
     def _file_document(self) -> None:
         self.batch.documents.append(
