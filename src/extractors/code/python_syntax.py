@@ -203,11 +203,12 @@ def _references(caps: Captures, src: bytes, col: DefCollector, out: PySyntax) ->
     skip.update(n.start_byte for n in caps.get("skip", ()))
     members = caps.get("member", [])
     skip.update(n.start_byte for n in members)
-    callees = {(n.start_byte, n.end_byte) for n in caps.get("callee", ())}
-    bases = {(n.start_byte, n.end_byte) for n in caps.get("base", ())}
+    refs, inherits = RelationKind.REFERENCES, RelationKind.INHERITS
+    # The kind of a use is in the span of its node: a callee's, a base class's, or neither.
+    special = {n.byte_range: inherits for n in caps.get("base", ())}
+    special.update((n.byte_range, RelationKind.CALLS) for n in caps.get("callee", ()))
     # The hot loop of extraction (every identifier of the file): node attributes are read
     # once each (every read crosses into tree-sitter and allocates), the scope is a bisect.
-    calls, inherits, refs = RelationKind.CALLS, RelationKind.INHERITS, RelationKind.REFERENCES
     breaks, innermost = col.scope_spans.breaks, col.scope_spans.innermost
     in_error = col.in_error if col.errors.spans else None
     append = out.refs.append
@@ -216,8 +217,7 @@ def _references(caps: Captures, src: bytes, col: DefCollector, out: PySyntax) ->
         if start in skip or (in_error is not None and in_error(start)):
             continue
         end = node.end_byte
-        key = (start, end)
-        kind = calls if key in callees else inherits if key in bases else refs
+        kind = special.get((start, end), refs)
         line, c = node.start_point
         scope = innermost[bisect_right(breaks, start) - 1]
         owner = _class_of(col, node) if kind is inherits else -1
@@ -229,8 +229,7 @@ def _references(caps: Captures, src: bytes, col: DefCollector, out: PySyntax) ->
         if in_error is not None and in_error(start):
             continue
         line, c = node.start_point
-        key = (chain.start_byte, chain.end_byte)
-        kind = calls if key in callees else inherits if key in bases else refs
+        kind = special.get(chain.byte_range, refs)
         scope = innermost[bisect_right(breaks, start) - 1]
         owner = _class_of(col, chain) if kind is inherits else -1
         append((expr_text(chain, src), kind, line + 1, c, scope if scope > 0 else 0, owner))
