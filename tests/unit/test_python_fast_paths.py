@@ -1,6 +1,6 @@
 """The shortcuts of Python extraction give what the long way gives.
 
-Plain member chains and calls of them take their source text instead of a walk, the three
+Plain member chains take their source text instead of a walk (calls are walked), the three
 query files run as one query, a symbol's document decodes only the code it can show; the
 expected values here are what the long ways produce.
 """

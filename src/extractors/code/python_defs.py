@@ -23,15 +23,7 @@ _SEQUENCES = frozenset(
 )
 # A member chain written plainly (``a.b.c``): its expression is its source text, no walk needed.
 # Not from None/True/False: those are literals (``None.__class__`` is ``?.__class__``).
-_CHAIN = rb"(?!(?:None|True|False)\b)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
-_DOTTED = re.compile(_CHAIN)
-# A call of a chain with chains (or ``name=chain``) for arguments, ``f(a, k=b.c)``: its expression
-# is its source text without the blanks (and a trailing comma).
-_ARG = rb"(?:[A-Za-z_]\w*\s*=\s*)?" + _CHAIN
-_PLAIN_CALL = re.compile(
-    rb"(" + _CHAIN + rb")\s*\(\s*(?:" + _ARG + rb"(?:\s*,\s*" + _ARG + rb")*\s*,?\s*)?\)"
-)
-_BLANKS = re.compile(rb"\s+")
+_DOTTED = re.compile(rb"(?!(?:None|True|False)\b)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
 @dataclass(slots=True)
@@ -109,14 +101,6 @@ def expr_text(node: Node, src: bytes, depth: int = 0) -> str:
 
 
 def _call_text(node: Node, src: bytes, depth: int) -> str:
-    start, end = node.byte_range
-    plain = _PLAIN_CALL.fullmatch(src, start, end)
-    # As for member chains: the same text as the walk when every chain is within the depth cap
-    # (the dots of the whole call bound each one's) and the tree is whole.
-    if plain and src.count(b".", start, end) < _MAX_EXPR_DEPTH - depth and not node.has_error:
-        if plain.group(1) == b"super":
-            return SUPER
-        return _BLANKS.sub(b"", src[start:end]).replace(b",)", b")").decode()
     func, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
     if func is None:
         return UNKNOWN
