@@ -145,14 +145,15 @@ def uses_of(extract: FileExtract) -> frozenset[str]:
     """Every identifier a file's resolution can look up elsewhere: in its references, its
     imports and the expressions bound in it."""
     words: set[str] = set()
-    for ref in extract.references:
-        words.update(_IDENT.findall(ref.name))
+    texts = {ref.name for ref in extract.references}  # a name is referenced many times
     for b in extract.symbols.imports:
-        words.update(_IDENT.findall(b.target))
-        words.update(_IDENT.findall(b.local))
+        texts.add(b.target)
+        texts.add(b.local)
     for d in extract.symbols.definitions:
-        for text in (*d.values, *d.bases):
-            words.update(_IDENT.findall(text))
+        texts.update(d.values)
+        texts.update(d.bases)
+    for text in texts:
+        words.update(_IDENT.findall(text))
     return frozenset(words)
 
 

@@ -13,7 +13,7 @@ beneath it (see ``evaluate_base``): ``evaluate_lookup``, ``evaluate_members``,
 from __future__ import annotations
 
 from extractors.code.evaluate_base import MAX_DEPTH, Profile
-from extractors.code.evaluate_lookup import LookupEvaluator, is_block
+from extractors.code.evaluate_lookup import LookupEvaluator
 from extractors.code.expr import Attr, Call, Expr, Index, parse
 from extractors.code.nodes import (
     ArgNode,
@@ -27,7 +27,7 @@ from extractors.code.nodes import (
     TupleNode,
     uniq,
 )
-from extractors.code.scope_index import def_name
+from extractors.code.scope_index import def_name, is_block
 from extractors.code.scope_index import parent_scope as parent
 
 __all__ = ["Evaluator", "Profile"]
@@ -52,6 +52,7 @@ class Evaluator(LookupEvaluator):
                 return found
         self._steps += 1
         if self._depth > MAX_DEPTH or self._steps > _MAX_STEPS:
+            self.cut = True
             return []
         self._depth += 1
         try:

@@ -85,15 +85,19 @@ class EvaluatorBase:
         self._targets_memo: dict[tuple[object, ...], list[Node]] = {}
         self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
         self._module_memo: dict[tuple[str, int, str], str | None] = {}
+        self._governor_memo: dict[str, str] = {}
         self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
         self._star_memo: dict[str, frozenset[str]] = {}
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
+        self._flow_memo: dict[tuple[str, str, str, int], list[Node]] = {}
         self._projects: Projects | None = None
         self._global_files: frozenset[str] | None = None
         self._projected_memo: dict[tuple[str, int, tuple[str, ...]], list[Node] | None] = {}
         self._constructors: dict[str, frozenset[str]] = {}
         self._typeparams: dict[str, dict[str, list[Definition]]] = {}
+        self._class_memo: dict[tuple[tuple[object, ...], str], list[Node]] = {}
+        self.guards = 0  # cycle guards hit so far (see ``_cycle``)
         self.version = index.version
 
     def reset(self) -> None:
@@ -102,6 +106,27 @@ class EvaluatorBase:
         self._calls = 0
         self._steps = 0
         self._active: set[tuple[object, ...]] = set()
+        # A bound on work cut this evaluation short: its result may differ from that of the
+        # same expression evaluated later (with more memoized), so it is not reused.
+        self.cut = False
+
+    def _cycle(self, key: tuple[object, ...]) -> bool:
+        """Whether ``key`` is being evaluated further up: the caller gives up on it. A memo
+        that saw no cycle and no cut holds what a fresh evaluation gives wherever it is
+        asked for."""
+        if key in self._active:
+            self.guards += 1
+            return True
+        return False
+
+    def _guarded(self, key: tuple[object, ...]) -> bool:
+        """A cycle, or an evaluation too deep to go on."""
+        if self._cycle(key):
+            return True
+        if self._depth > MAX_DEPTH:
+            self.cut = True
+            return True
+        return False
 
     def _typed(self, path: str) -> bool:
         ti = self.index.index(path)

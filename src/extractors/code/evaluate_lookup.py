@@ -3,11 +3,13 @@ sees), then its package's files and global names; wildcard imports; class bodies
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from extractors.base import Definition
 from extractors.code.evaluate_members import MemberEvaluator
 from extractors.code.lang_spec import WITH_OBJECT
 from extractors.code.nodes import ArgNode, BindNode, Ctx, DefNode, ModNode, Node, uniq
-from extractors.code.scope_index import Candidate, TableIndex
+from extractors.code.scope_index import Candidate, TableIndex, is_block
 from extractors.code.scope_index import parent_scope as parent
 
 _HOISTED = frozenset({"class", "function"})
@@ -22,14 +24,32 @@ class LookupEvaluator(MemberEvaluator):
         if ti is None:
             return []
         ordered = self.profile.flow_sensitive or ti.table.language in self.profile.flow_languages
-        if ordered or ctx.env:
+        if ctx.env:
             return self._lookup(ti, ctx, name, ordered)
+        if ordered:
+            return self._flow_lookup(ti, ctx, name)
         # Without flow order or bound arguments a name means the same anywhere in its scope:
         # a function's every use of a name walks the scopes once.
         key = (ctx.path, ctx.scope, name)
         found = self._lookup_memo.get(key)
         if found is None:
             found = self._lookup_memo[key] = self._lookup(ti, ctx, name, ordered)
+        return found
+
+    def _flow_lookup(self, ti: TableIndex, ctx: Ctx, name: str) -> list[Node]:
+        """A lookup in flow order, the same for every use between two of the name's flow
+        marks. Kept only when it started outside every cycle guard and no bound on work cut
+        it (then it is what a fresh lookup there gives)."""
+        if self._active:
+            return self._lookup(ti, ctx, name, True)
+        key = (ctx.path, ctx.scope, name, bisect_right(ti.flow_marks(ctx.scope, name), ctx.line))
+        found = self._flow_memo.get(key)
+        if found is None:
+            cut, self.cut = self.cut, False
+            found = self._lookup(ti, ctx, name, True)
+            if not self.cut:
+                self._flow_memo[key] = found
+            self.cut = self.cut or cut
         return found
 
     def _lookup(self, ti: TableIndex, ctx: Ctx, name: str, ordered: bool) -> list[Node]:
@@ -186,7 +206,7 @@ class LookupEvaluator(MemberEvaluator):
             # its members.
             owners = self._static_owners(path, target)
             return uniq([r for cls in owners for r in self.class_members(cls, name)])
-        if module is None or ("*", module, name) in self._active:
+        if module is None or self._cycle(("*", module, name)):
             return []
         if name not in self._star_names(module):  # most lookups miss most starred modules
             return []
@@ -239,12 +259,6 @@ class LookupEvaluator(MemberEvaluator):
 
 def _rebinds(n: Node) -> bool:
     return isinstance(n, DefNode) and n.d.rebinds
-
-
-def is_block(scope: str) -> bool:
-    """A braces block (``<block#2>``): it runs in line with its function, unlike a nested
-    function body."""
-    return scope.rpartition(".")[2].startswith("<block")
 
 
 def _hoisted(c: Candidate) -> bool:

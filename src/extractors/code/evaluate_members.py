@@ -6,7 +6,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import replace
 
-from extractors.code.evaluate_base import END, MAX_DEPTH
+from extractors.code.evaluate_base import END
 from extractors.code.evaluate_modules import ModuleEvaluator
 from extractors.code.expr import RECEIVER, Call, Expr, parse
 from extractors.code.lang_spec import ALL_ARGUMENTS
@@ -44,7 +44,7 @@ class MemberEvaluator(ModuleEvaluator):
         key = (node.key, attr)
         if stable and key in self._member_memo:
             return self._member_memo[key]
-        if key in self._active or self._depth > MAX_DEPTH:
+        if self._guarded(key):
             return []
         self._active.add(key)
         self._depth += 1
@@ -109,6 +109,18 @@ class MemberEvaluator(ModuleEvaluator):
     def class_members(self, cls: DefNode, attr: str) -> list[Node]:
         """Members named ``attr`` of a class and of all its bases (every candidate: a method
         overridden in a subclass may run either body)."""
+        key = (cls.key, attr)
+        found = self._class_memo.get(key)
+        if found is None:
+            guards, cut = self.guards, self.cut
+            self.cut = False
+            found = self._class_members(cls, attr)
+            if not self.cut and self.guards == guards:
+                self._class_memo[key] = found
+            self.cut = self.cut or cut
+        return found
+
+    def _class_members(self, cls: DefNode, attr: str) -> list[Node]:
         out: list[Node] = []
         seen: set[tuple[object, ...]] = set()
         todo = [cls]
@@ -157,7 +169,7 @@ class MemberEvaluator(ModuleEvaluator):
         memo = self._bases_memo.get(key)
         if memo is not None:
             return memo
-        if key in self._active:
+        if self._cycle(key):
             return []
         self._active.add(key)
         try:
@@ -192,7 +204,7 @@ class MemberEvaluator(ModuleEvaluator):
         memo = self._deref_memo.get(node.key)
         if memo is not None:
             return memo
-        if node.key in self._active or self._depth > MAX_DEPTH:
+        if self._guarded(node.key):
             return []
         self._active.add(node.key)
         self._depth += 1
@@ -315,7 +327,12 @@ class MemberEvaluator(ModuleEvaluator):
 
     def _returns(self, fn: DefNode, op: Call, ctx: Ctx) -> list[Node]:
         key = ("call", *fn.key)
-        if not fn.d.values or key in self._active or self._calls >= _MAX_CALLS:
+        if not fn.d.values:
+            return []
+        if self._cycle(key):
+            return []
+        if self._calls >= _MAX_CALLS:
+            self.cut = True
             return []
         self._active.add(key)
         self._calls += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from extractors.code.evaluate_base import END, MAX_DEPTH, EvaluatorBase
+from extractors.code.evaluate_base import END, EvaluatorBase
 from extractors.code.nodes import BindNode, Ctx, DefNode, ModNode, Node, uniq
 from extractors.code.projects import Projects
 from extractors.code.scope_index import TableIndex
@@ -26,8 +26,10 @@ class ModuleEvaluator(EvaluatorBase, ABC):
 
     # -- modules -----------------------------------------------------------------------------
     def module_name(self, path: str, level: int, dotted: str) -> str | None:
-        # Project files (tsconfig ``paths``) make a bare path's module depend on the file.
-        key = (path if level or self.projects else "", level, dotted)
+        # Project files (tsconfig ``paths``) make a bare path's module depend on the file:
+        # on the project files governing it.
+        where = path if level else self._governors(path) if self.projects else ""
+        key = (where, level, dotted)
         if key in self._module_memo:
             return self._module_memo[key]
         found = self._module_memo[key] = self._module_name(path, level, dotted)
@@ -107,10 +109,21 @@ class ModuleEvaluator(EvaluatorBase, ABC):
         projects = self.projects
         if not projects:
             return None
-        key = (path, level, tuple(parts))
+        key = (path if level else self._governors(path), level, tuple(parts))
         if key in self._projected_memo:
             return self._projected_memo[key]
         found = self._projected_memo[key] = self._project_path(projects, path, level, parts)
+        return found
+
+    def _governors(self, path: str) -> str:
+        """The project files a bare import path's meaning in ``path`` depends on (its
+        nearest ``tsconfig.json`` and ``package.json``), as one key."""
+        found = self._governor_memo.get(path)
+        if found is None:
+            configs = (self.projects.nearest(kind, path) for kind in ("tsconfig", "package"))
+            found = self._governor_memo[path] = "\x00".join(
+                c.path if c is not None else "" for c in configs
+            )
         return found
 
     def _project_path(
@@ -146,7 +159,8 @@ class ModuleEvaluator(EvaluatorBase, ABC):
             ti = self.index.index(path)
             assert ti is not None
             ctx = Ctx(path, "", END)
-            found = self._in_scope(ti, ctx, "", attr, ordered=False)
+            # A copy: the list may be a memo of ``_in_scope`` (what lookups in the file see).
+            found = list(self._in_scope(ti, ctx, "", attr, ordered=False))
             found += [  # ``export { a as b }``: seen from importers only
                 DefNode(path, c.definition)
                 for c in ti.names.get(("", attr), ())
@@ -176,7 +190,7 @@ class ModuleEvaluator(EvaluatorBase, ABC):
         memo = self._targets_memo.get(node.key)
         if memo is not None:
             return memo
-        if node.key in self._active or self._depth > MAX_DEPTH:
+        if self._guarded(node.key):
             return []
         self._active.add(node.key)
         self._depth += 1

@@ -185,3 +185,24 @@ def parse(text: str) -> Expr:
         return _Parser(text).expr()
     except (IndexError, ValueError):
         return _UNKNOWN_EXPR
+
+
+@lru_cache(maxsize=65536)
+def names_read(text: str) -> tuple[tuple[str, ...], bool]:
+    """The lexical names evaluating ``text`` looks up where it is written (its head's and
+    those of the arguments and tuple items in it; members are looked up elsewhere), and
+    whether it reads the receiver (``^``, ``^^``: the enclosing class)."""
+    found: set[str] = set()
+    receiver = False
+    todo = [parse(text)]
+    while todo:
+        e = todo.pop()
+        if e.head == "name":
+            found.add(e.name)
+        receiver = receiver or e.head in ("receiver", "super")
+        todo += e.items
+        for op in e.ops:
+            if isinstance(op, Call):
+                todo += op.args
+                todo += [arg for _, arg in op.kwargs]
+    return tuple(sorted(found)), receiver

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from extractors.base import FileExtract, ImportBinding, Reference
 from extractors.code.evaluate import Evaluator
-from extractors.code.expr import Attr, Expr, parse
+from extractors.code.expr import Attr, Expr, names_read, parse
 from extractors.code.nodes import (
     ArgNode,
     BindNode,
@@ -21,6 +23,7 @@ SCOPE, IMPORT, MEMBER = ("code:scope", 0.9), ("code:import-resolved", 0.95), ("c
 EXTERNAL = ("code:external", 0.9)
 _NAME_MATCH, _AMBIGUOUS, _MAX_CANDIDATES = "code:name-match", "code:ambiguous", 8
 _ALIAS_KINDS = frozenset({"variable", "local", "attribute", "export"})
+Edges = list[tuple[str, tuple[str, float]]]  # (target id, (provenance, confidence))
 
 
 class EdgeBuilder:
@@ -31,6 +34,10 @@ class EdgeBuilder:
         self.relations: dict[tuple[RelationKind, str, str], Relation] = {}
         self.externals: dict[str, Entity] = {}
         self.skipped = 0
+        self._table_index = ev.index.index(extract.path)
+        self._aliases: dict[tuple[object, ...], list[tuple[str, str]]] = {}
+        self._near: dict[tuple[str, RelationKind, str], tuple[list[int], dict[int, Edges]]] = {}
+        self._done: dict[tuple[object, ...], Edges] = {}
 
     def batch(self) -> Batch:
         return Batch(
@@ -67,10 +74,59 @@ class EdgeBuilder:
 
     # -- references --------------------------------------------------------------------------
     def reference(self, ref: Reference) -> None:
+        # What an expression evaluates to follows from what the names it reads mean where it
+        # is written (the rest of evaluation does not depend on where the use is), so the
+        # uses of one expression that see the same bindings are evaluated once per file:
+        # first told apart by scope and flow region alone (cheap), then by those bindings.
+        near = self._near.get((ref.name, ref.kind, ref.scope))
+        if near is None:
+            near = self._near[ref.name, ref.kind, ref.scope] = self._regions(ref)
+        region = bisect_right(near[0], ref.line)
+        edges = near[1].get(region)
+        if edges is None:
+            edges = self._evaluated(ref)
+            if edges is None:
+                return
+            near[1][region] = edges
+        for dst, how in edges:
+            self._add(ref.kind, ref.src, dst, how)
+
+    def _regions(self, ref: Reference) -> tuple[list[int], dict[int, Edges]]:
+        """The flow marks of the names ``ref`` reads (uses between two marks see the same
+        bindings of them), and a place for the edges of each region between them."""
+        ti = self._table_index
+        names, _ = names_read(ref.name)
+        if ti is None:
+            return [], {}  # not in the index: every lookup finds nothing
+        if len(names) == 1:
+            return ti.flow_marks(ref.scope, names[0]), {}
+        return sorted({m for n in names for m in ti.flow_marks(ref.scope, n)}), {}
+
+    def _evaluated(self, ref: Reference) -> Edges | None:
+        """The edges of ``ref``, from the memo of what its names mean when it has them (None
+        when its evaluation was cut short: not to be reused)."""
+        names, receiver = names_read(ref.name)
         expr = parse(ref.name)
         if expr.head == "unknown" and not expr.ops:
-            return
+            return []
         ctx = Ctx(self.path, ref.scope, ref.line)
+        self.ev.reset()
+        seen = tuple(tuple(n.key for n in self.ev.lookup(ctx, name)) for name in names)
+        key = (ref.name, ref.kind, ref.scope if receiver else "", seen)
+        edges = self._done.get(key)
+        if edges is None:
+            cut = self.ev.cut
+            self.ev.reset()
+            edges = self._reference(ref, expr, ctx)
+            if cut or self.ev.cut:
+                for dst, how in edges:
+                    self._add(ref.kind, ref.src, dst, how)
+                return None
+            self._done[key] = edges
+        return edges
+
+    def _reference(self, ref: Reference, expr: Expr, ctx: Ctx) -> Edges:
+        """The edges ``ref`` makes, as (target id, how found)."""
         prefix = _Prefix(self.ev, expr, ctx) if expr.ops else None
         nodes = prefix.then_last() if prefix is not None else self.ev.eval(expr, ctx)
         nodes = self.ev.by_use(nodes, ref.kind is RelationKind.CALLS)
@@ -84,18 +140,17 @@ class EdgeBuilder:
             here = [t for t in targets if t[1] == self.path]
             mixed = here and len(here) < len(targets)
             how_here = self._how(expr, ctx, here, prefix) if mixed else how
-            for dst, path in targets:
-                self._add(ref.kind, ref.src, dst, how_here if path == self.path else how)
-            return
+            return [(dst, how_here if path == self.path else how) for dst, path in targets]
         # Only a reference that ends outside the project can be an external one.
         unknown = not nodes or any(
             isinstance(n, BindNode) or (isinstance(n, ModNode) and n.external) for n in nodes
         )
         external = self._external_head(expr, ctx) if unknown else ""
         if external:
-            self._add(ref.kind, ref.src, self._external(external), EXTERNAL)
-        elif ref.kind in (RelationKind.CALLS, RelationKind.INHERITS) and not nodes:
-            self._name_match(ref, expr, prefix)
+            return [(self._external(external), EXTERNAL)]
+        if ref.kind in (RelationKind.CALLS, RelationKind.INHERITS) and not nodes:
+            return self._name_match(expr, prefix)
+        return []
 
     def _entities(self, node: Node, depth: int) -> list[tuple[str, str]]:
         """(entity id, path) pairs a resolved node stands for; locals follow their aliases."""
@@ -106,20 +161,43 @@ class EdgeBuilder:
                 return [(node.d.id, node.path)]
             if node.d.kind not in _ALIAS_KINDS:
                 return []
-            ctx = self.ev.def_ctx(node)
-            return [
-                t
-                for v in node.d.values
-                if parse(v).is_path
-                for n in self.ev.eval(parse(v), ctx)
-                for t in self._entities(n, depth + 1)
-            ]
+            return self._aliased(node) if depth == 0 else self._alias_entities(node, depth)
         if isinstance(node, BindNode):
-            return [t for n in self.ev.targets(node) for t in self._entities(n, depth + 1)]
+            return self._aliased(node) if depth == 0 else self._bound_entities(node, depth)
         if isinstance(node, ModNode) and not node.external:
             tables = self.ev.index.tables
             return [(tables[p].module_id, p) for p in self.ev.index.by_module.get(node.name, ())]
         return []
+
+    def _aliased(self, node: DefNode | BindNode) -> list[tuple[str, str]]:
+        """What an alias (a local, an import) stands for, once per file: every use of it
+        asks the same (kept unless a bound on work or a cycle guard cut it short)."""
+        found = self._aliases.get(node.key)
+        if found is None:
+            ev = self.ev
+            guards, cut = ev.guards, ev.cut
+            ev.cut = False
+            if isinstance(node, DefNode):
+                found = self._alias_entities(node, 0)
+            else:
+                found = self._bound_entities(node, 0)
+            if not ev.cut and ev.guards == guards:
+                self._aliases[node.key] = found
+            ev.cut = ev.cut or cut
+        return found
+
+    def _alias_entities(self, node: DefNode, depth: int) -> list[tuple[str, str]]:
+        ctx = self.ev.def_ctx(node)
+        return [
+            t
+            for v in node.d.values
+            if parse(v).is_path
+            for n in self.ev.eval(parse(v), ctx)
+            for t in self._entities(n, depth + 1)
+        ]
+
+    def _bound_entities(self, node: BindNode, depth: int) -> list[tuple[str, str]]:
+        return [t for n in self.ev.targets(node) for t in self._entities(n, depth + 1)]
 
     def _how(
         self, expr: Expr, ctx: Ctx, targets: list[tuple[str, str]], prefix: _Prefix | None
@@ -143,18 +221,17 @@ class EdgeBuilder:
                         return external_module(value.b, found[0].name)
         return ""
 
-    def _name_match(self, ref: Reference, expr: Expr, prefix: _Prefix | None) -> None:
+    def _name_match(self, expr: Expr, prefix: _Prefix | None) -> Edges:
         last = expr.last_name
         if not last or (not expr.ops and expr.name in self.ev.profile.builtins):
-            return
+            return []
         if prefix is not None and prefix.has_known_value():
-            return
-        found = [(p, d) for p, d in self.ev.index.by_name(last)]
+            return []
+        found = self.ev.index.by_name(last)
         if not found or len(found) > _MAX_CANDIDATES:
-            return
+            return []
         how = (_NAME_MATCH, 0.6) if len(found) == 1 else (_AMBIGUOUS, 0.6 / len(found))
-        for _, d in found:
-            self._add(ref.kind, ref.src, d.id, how)
+        return [(d.id, how) for _, d in found]
 
     # -- imports -----------------------------------------------------------------------------
     def imports(self) -> None:

@@ -101,10 +101,17 @@ class ScopeResolver:
             edges = EdgeBuilder(repo, extract, ev)
             ti = ev.index.index(extract.path)
             names = ti.names if ti is not None else {}
+            local: dict[tuple[str, str], bool] = {}
             for ref in extract.references:
-                if ref.name.startswith("@") or _local_only(names, ref):
+                if ref.name.startswith("@"):
                     continue
-                ev.reset()
+                if ref.kind is _REFERENCES and ref.scope:
+                    key = (ref.scope, ref.name)
+                    skip = local.get(key)
+                    if skip is None:
+                        skip = local[key] = _local_only(names, key)
+                    if skip:
+                        continue
                 try:
                     edges.reference(ref)
                 except RecursionError:  # bounded by design; this is the last line of defence
@@ -122,15 +129,14 @@ class ScopeResolver:
 
 
 _NO_EDGE_KINDS = frozenset({"parameter", "local"})
+_REFERENCES = RelationKind.REFERENCES
 
 
-def _local_only(names: Mapping[tuple[str, str], list[Candidate]], ref: Reference) -> bool:
-    """A plain name its own scope binds only as parameters or value-less locals: nothing it
-    can stand for is a graph entity, so evaluating it cannot make an edge (most references
-    of a function body are such names)."""
-    if ref.kind is not RelationKind.REFERENCES or not ref.scope:
-        return False
-    cands = names.get((ref.scope, ref.name))
+def _local_only(names: Mapping[tuple[str, str], list[Candidate]], key: tuple[str, str]) -> bool:
+    """A plain name (``key``: scope, name) its own scope binds only as parameters or
+    value-less locals: nothing it can stand for is a graph entity, so a reference to it
+    cannot make an edge (most references of a function body are such names)."""
+    cands = names.get(key)
     if not cands:
         return False
     for c in cands:

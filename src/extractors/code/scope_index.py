@@ -31,6 +31,12 @@ def parent_scope(scope: str) -> str:
     return scope.rpartition(".")[0]
 
 
+def is_block(scope: str) -> bool:
+    """A braces block (``<block#2>``): it runs in line with its function, unlike a nested
+    function body."""
+    return scope.rpartition(".")[2].startswith("<block")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A binding of a name in a scope, with what decides whether a use sees it."""
@@ -57,6 +63,7 @@ class TableIndex:
         self.module_line = 0
         self.dotted_prefixes: set[tuple[str, str]] = set()
         self._top_names: frozenset[str] | None = None
+        self._marks: dict[tuple[str, str], list[int]] = {}
         for d in table.definitions:
             if d.kind == "module":
                 self.module_line = d.line
@@ -92,6 +99,29 @@ class TableIndex:
         found = self._top_names
         if found is None:
             found = self._top_names = frozenset(n for s, n in self.names if not s)
+        return found
+
+    def flow_marks(self, scope: str, name: str) -> list[int]:
+        """The lines where what a use of ``name`` in ``scope`` sees may change: a use on
+        line ``n`` sees the same bindings as one on ``m`` when no mark lies in ``(n, m]``
+        (``bisect_right`` of both is equal). Marks come from the scopes a lookup walks in
+        flow order (the use's own, then out through class bodies and blocks): each binding's
+        line and the bounds of the block and loop it sits in."""
+        key = (scope, name)
+        found = self._marks.get(key)
+        if found is None:
+            marks: set[int] = set()
+            while True:
+                for c in self.names.get((scope, name), ()):
+                    marks.add(c.line + 1)
+                    for span in (c.block, c.loop):
+                        if span is not None:
+                            marks.update((span[0], span[1] + 1))
+                marks.update(b.line + 1 for b in self.wildcards.get(scope, ()))
+                if not scope or not (self.scope_kind(scope) == "class" or is_block(scope)):
+                    break
+                scope = parent_scope(scope)
+            found = self._marks[key] = sorted(marks)
         return found
 
     def scope_kind(self, scope: str) -> str:
