@@ -20,6 +20,13 @@ PRAGMAS: Final = (
     # WAL + NORMAL is durable across application crashes and only risks the last transactions
     # on power loss, which re-running an idempotent ingest repairs.
     "PRAGMA synchronous=NORMAL",
+    # A checkpoint copies every page in the WAL into the database. Hash-keyed ids spread each
+    # apply's edges over nearly every index page, so checkpointing after every apply (the
+    # default 1,000 pages) copied the same pages again and again; at 64 MB a page rewritten
+    # by several applies is copied once (networkx index: 6% less apply CPU). The WAL is cut
+    # back to 64 MB after a checkpoint. Durability is unchanged: a committed page is in the WAL.
+    "PRAGMA wal_autocheckpoint=16384",
+    "PRAGMA journal_size_limit=67108864",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-65536",
     "PRAGMA busy_timeout=5000",
