@@ -23,7 +23,7 @@ from extractors.base import (
     SourceFile,
     SymbolTable,
 )
-from extractors.code.documents import file_document, symbol_document
+from extractors.code.documents import code_prefix, file_document, symbol_document
 from extractors.code.engine import CODE_VERSION, QueryEngine
 from extractors.code.evaluate import Profile
 from extractors.code.generic_model import CLASS_KINDS, GDef, GImport, GRef, GSyntax
@@ -101,9 +101,6 @@ class _Builder:
         self.batch = Batch(repo=self.repo, replace_scopes={self.owner})
         self.scope_entity: dict[int, str] = {0: self.module_id}
         self._seen: set[str] = set()
-
-    def text(self, node: Node) -> str:
-        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def build(self, errors: list[str]) -> FileExtract:
         self._file_and_module()
@@ -315,8 +312,13 @@ class _Builder:
     def _document(
         self, entity: Entity, qualname: str, node: Node, attrs: dict[str, AttrValue]
     ) -> None:
+        doc = attrs.get("docstring", "")
+        # Only what the document can show is decoded (a class's whole body is not).
+        body = code_prefix(
+            self.src, node.start_byte, node.end_byte, doc if isinstance(doc, str) else ""
+        )
         self.batch.documents.append(
-            symbol_document(entity, qualname, self.path, self.language, attrs, self.text(node))
+            symbol_document(entity, qualname, self.path, self.language, attrs, body)
         )
 
     def _file_document(self) -> None:
