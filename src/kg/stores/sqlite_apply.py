@@ -110,7 +110,8 @@ def _changed(
     conn: sqlite3.Connection, build: Callable[[int], str], rows: Mapping[str, Row]
 ) -> tuple[list[Row], list[Row]]:
     """(new rows, rows whose stored fingerprint differs) among ``rows``."""
-    stored: dict[str, str] = dict(_fetch(conn, build, list(rows)))
+    # Looked up in key order: consecutive ids share the B-tree pages they descend through.
+    stored: dict[str, str] = dict(_fetch(conn, build, sorted(rows)))
     new: list[Row] = []
     changed: list[Row] = []
     for rid, row in rows.items():
@@ -135,9 +136,7 @@ def _attached(
     conn: sqlite3.Connection, relations: Mapping[str, Row], entities: Mapping[str, Row]
 ) -> dict[str, Row]:
     """The relations whose two endpoints exist once the batch's entities are written."""
-    ends = {row[2] for row in relations.values()}
-    ends.update(row[3] for row in relations.values())
-    outside: set[str] = ends - entities.keys()  # type: ignore[assignment]
+    outside = {str(e) for row in relations.values() for e in (row[2], row[3])} - entities.keys()
     existing = {eid for (eid,) in _fetch(conn, sql.existing_entities, sorted(outside))}
     missing = outside - existing
     if not missing:
