@@ -26,12 +26,12 @@ from kg.model import Entity, Relation
 from kg.parallel import stream_fork
 from kg.wire import (
     Row,
-    entity_from_row,
-    entity_row,
+    entities_from_columns,
+    entity_columns,
     extract_from_row,
     extract_row,
-    relation_from_row,
-    relation_row,
+    relation_columns,
+    relations_from_columns,
 )
 
 # Work below these sizes stays in process (a fork of a large heap costs tens of
@@ -61,8 +61,8 @@ class Resolved:
     def row(self) -> Row:
         return (
             self.path,
-            [relation_row(r) for r in self.relations],
-            [entity_row(e) for e in self.entities],
+            relation_columns(self.relations),
+            entity_columns(self.entities),
             None if self.deps is None else sorted(self.deps),
             sorted(self.uses),
         )
@@ -72,8 +72,8 @@ class Resolved:
         path, relations, entities, deps, uses = row
         return Resolved(
             path,
-            [relation_from_row(r) for r in relations],
-            [entity_from_row(e) for e in entities],
+            relations_from_columns(relations),
+            entities_from_columns(entities),
             None if deps is None else set(deps),
             frozenset(uses),
         )
@@ -187,15 +187,16 @@ class Resolution:
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def parts(self, most: int) -> AsyncIterator[list[Resolved]]:
-        """The results in ``items`` order, in lists of at most ``most``: each one what has
-        arrived by the time the reader asks, so a slow reader takes bigger lists. Raises the
-        resolution's error, if any, after the results delivered before it."""
+    async def parts(self, most: int, least: int = 1) -> AsyncIterator[list[Resolved]]:
+        """The results in ``items`` order, in lists of ``least`` to ``most`` (the last one
+        may be shorter): each what has arrived by the time the reader asks, so a slow reader
+        takes bigger lists. Raises the resolution's error, if any, after the results
+        delivered before it."""
         assert self._task is not None, "use Resolution in async with"
         pending: list[Resolved] = []
         ended = False
         while True:
-            if not pending and not ended:
+            while not ended and len(pending) < least:
                 ended = self._take(await self._queue.get(), pending)
             while not ended and not self._queue.empty():
                 ended = self._take(self._queue.get_nowait(), pending)

@@ -69,6 +69,9 @@ from kg.telemetry import tracer
 log = logging.getLogger(__name__)
 
 CHUNK_FILES = 200
+# Resolved edges go to the store as they come, but never fewer than this many files a write
+# unless resolution has ended: every commit rewrites most index pages a batch touches.
+RESOLVED_LEAST = 64
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -283,7 +286,7 @@ class Indexer:
                 deltas += await self._apply_all(
                     (
                         resolved_batch(repo, part, cache)
-                        async for part in resolution.parts(most=CHUNK_FILES)
+                        async for part in resolution.parts(most=CHUNK_FILES, least=RESOLVED_LEAST)
                     ),
                     report,
                 )

@@ -46,9 +46,9 @@ async def test_parts_equal_resolving_at_once(fork: bool, monkeypatch: pytest.Mon
         monkeypatch.setattr(parallel, "spare_cpu", lambda: True)
     parts: list[list[Resolved]] = []
     async with Resolution("r", items, tables, resolver_of) as resolution:
-        async for part in resolution.parts(most=4):
+        async for part in resolution.parts(most=4, least=3):
             parts.append(part)
-    assert len(items) > 20 and all(0 < len(p) <= 4 for p in parts)
+    assert len(items) > 20 and all(3 <= len(p) <= 4 for p in parts[:-1]) and parts[-1]
     assert sum(1 for r in whole if r.relations) > 20
     assert summary([r for p in parts for r in p]) == summary(whole)
 
