@@ -86,11 +86,14 @@ class EvaluatorBase:
         self._bases_memo: dict[tuple[object, ...], list[DefNode]] = {}
         self._module_memo: dict[tuple[str, int, str], str | None] = {}
         self._governor_memo: dict[str, str] = {}
+        self._governing_memo: dict[str, list[str]] = {}
         self.dependency_memo: dict[str, list[tuple[str, bool]]] = {}
         self._star_memo: dict[str, frozenset[str]] = {}
         self._scope_memo: dict[tuple[str, str, str], list[Node]] = {}
         self._lookup_memo: dict[tuple[str, str, str], list[Node]] = {}
-        self._flow_memo: dict[tuple[str, str, str, int], list[Node]] = {}
+        self._flow_memo: dict[tuple[str, str, str], tuple[list[int], dict[int, list[Node]]]] = {}
+        self._outer_memo: dict[tuple[str, str, str], list[Node]] = {}
+        self._class_named_memo: dict[tuple[str, str], DefNode | None] = {}
         self._projects: Projects | None = None
         self._global_files: frozenset[str] | None = None
         self._projected_memo: dict[tuple[str, int, tuple[str, ...]], list[Node] | None] = {}

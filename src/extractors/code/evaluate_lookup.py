@@ -42,49 +42,91 @@ class LookupEvaluator(MemberEvaluator):
         it (then it is what a fresh lookup there gives)."""
         if self._active:
             return self._lookup(ti, ctx, name, True)
-        key = (ctx.path, ctx.scope, name, bisect_right(ti.flow_marks(ctx.scope, name), ctx.line))
-        found = self._flow_memo.get(key)
+        memo = self._flow_memo.get((ctx.path, ctx.scope, name))
+        if memo is None:
+            memo = self._flow_memo[ctx.path, ctx.scope, name] = (ti.flow_marks(ctx.scope, name), {})
+        region = bisect_right(memo[0], ctx.line)
+        found = memo[1].get(region)
         if found is None:
             cut, self.cut = self.cut, False
             found = self._lookup(ti, ctx, name, True)
             if not self.cut:
-                self._flow_memo[key] = found
+                memo[1][region] = found
             self.cut = self.cut or cut
         return found
 
     def _lookup(self, ti: TableIndex, ctx: Ctx, name: str, ordered: bool) -> list[Node]:
         scope, first = ctx.scope, True
-        encloses = self.profile.class_scope_encloses
         seen: list[Node] = []  # assignments to a name declared further out (``rebinds``)
-        while True:
+        while ordered or first:
             kind = ti.scope_kind(scope)
-            if (scope, WITH_OBJECT) in ti.names:  # only ``with`` blocks bind it
-                within = self._with_member(ti, ctx, scope, name)
-                if within:
-                    return uniq(seen + within) if seen else within
-            if first or kind != "class" or encloses:
-                found = self._in_scope(ti, ctx, scope, name, ordered)
-                if not found and encloses and scope:
-                    found = self._inherited(ctx, ti, scope, name)
-                if found and not all(_rebinds(n) for n in found):
-                    if self.profile.headers and (not scope or kind == "class"):
-                        found = self._declared_apart(ctx.path, scope, name, found)
-                    return uniq(seen + found) if seen else found
-                seen += found
-            else:  # a class body's names are members, but its type parameters are in scope
-                found = [
-                    DefNode(ctx.path, c.definition)
-                    for c in ti.names.get((scope, name), ())
-                    if c.definition is not None and c.definition.kind == "type_parameter"
-                ]
-                if found:
-                    return uniq(seen + found) if seen else found
+            found, done = self._scope_step(ti, ctx, scope, name, ordered, first, kind)
+            if done:
+                return uniq(seen + found) if seen else found
+            seen += found
             if not scope:
                 outside = self._outside(ctx, ti, name)
                 return uniq(seen + outside) if seen else outside
             if kind != "class" and not is_block(scope):
                 ordered = False  # a function body runs later: it sees the whole outer scope
             scope, first = parent(scope), False
+        outer = self._outer(ti, ctx, scope, name)
+        return uniq(seen + outer) if seen else outer
+
+    def _outer(self, ti: TableIndex, ctx: Ctx, scope: str, name: str) -> list[Node]:
+        """The rest of a lookup, from an enclosing scope seen as a whole (out of flow order):
+        the same for every use inside it, so kept per file, scope and name (unless bound
+        arguments, a cycle guard or a bound on work make it particular)."""
+        key = (ctx.path, scope, name)
+        found = None if ctx.env else self._outer_memo.get(key)
+        if found is None:
+            guards, cut = self.guards, self.cut
+            self.cut = False
+            found = self._outer_walk(ti, ctx, scope, name)
+            if not ctx.env and not self.cut and self.guards == guards:
+                self._outer_memo[key] = found
+            self.cut = self.cut or cut
+        return found
+
+    def _outer_walk(self, ti: TableIndex, ctx: Ctx, scope: str, name: str) -> list[Node]:
+        seen: list[Node] = []
+        while True:
+            kind = ti.scope_kind(scope)
+            found, done = self._scope_step(ti, ctx, scope, name, False, False, kind)
+            if done:
+                return uniq(seen + found) if seen else found
+            seen += found
+            if not scope:
+                outside = self._outside(ctx, ti, name)
+                return uniq(seen + outside) if seen else outside
+            scope = parent(scope)
+
+    def _scope_step(
+        self, ti: TableIndex, ctx: Ctx, scope: str, name: str, ordered: bool, first: bool, kind: str
+    ) -> tuple[list[Node], bool]:
+        """What ``scope`` binds ``name`` to and True, or with False what to look further out
+        with: its assignments to a name declared further out (``rebinds``)."""
+        encloses = self.profile.class_scope_encloses
+        if (scope, WITH_OBJECT) in ti.names:  # only ``with`` blocks bind it
+            within = self._with_member(ti, ctx, scope, name)
+            if within:
+                return within, True
+        if first or kind != "class" or encloses:
+            found = self._in_scope(ti, ctx, scope, name, ordered)
+            if not found and encloses and scope:
+                found = self._inherited(ctx, ti, scope, name)
+            if found and not all(_rebinds(n) for n in found):
+                if self.profile.headers and (not scope or kind == "class"):
+                    found = self._declared_apart(ctx.path, scope, name, found)
+                return found, True
+            return found, False
+        # A class body's names are members, but its type parameters are in scope.
+        found = [
+            DefNode(ctx.path, c.definition)
+            for c in ti.names.get((scope, name), ())
+            if c.definition is not None and c.definition.kind == "type_parameter"
+        ]
+        return found, bool(found)
 
     def _with_member(self, ti: TableIndex, ctx: Ctx, scope: str, name: str) -> list[Node]:
         """``name`` read in a ``with (o)`` block: ``o``'s member of that name, if it has one."""
@@ -126,6 +168,13 @@ class LookupEvaluator(MemberEvaluator):
 
     def class_named(self, path: str, qualname: str) -> DefNode | None:
         """The class ``qualname`` of ``path``'s file, else of its package (open classes)."""
+        key = (path, qualname)
+        if key in self._class_named_memo:
+            return self._class_named_memo[key]
+        found = self._class_named_memo[key] = self._class_named(path, qualname)
+        return found
+
+    def _class_named(self, path: str, qualname: str) -> DefNode | None:
         ti = self.index.index(path)
         d = ti.by_qualname.get(qualname) if ti is not None else None
         if d is not None:

@@ -115,6 +115,14 @@ class ModuleEvaluator(EvaluatorBase, ABC):
         found = self._projected_memo[key] = self._project_path(projects, path, level, parts)
         return found
 
+    def governing(self, path: str) -> list[str]:
+        """The project files that decide what ``path``'s imports mean (``Projects``)."""
+        key = self._governors(path)
+        found = self._governing_memo.get(key)
+        if found is None:
+            found = self._governing_memo[key] = self.projects.governing(path)
+        return found
+
     def _governors(self, path: str) -> str:
         """The project files a bare import path's meaning in ``path`` depends on (its
         nearest ``tsconfig.json`` and ``package.json``), as one key."""

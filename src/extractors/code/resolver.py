@@ -169,7 +169,7 @@ def _dependencies(ev: Evaluator, table: SymbolTable) -> set[str]:
                 if isinstance(node, ModNode) and not node.external:
                     out.update(index.by_module.get(node.name, ()))
     if ev.projects:  # package.json / tsconfig.json: what the file's import paths mean
-        out.update(ev.projects.governing(table.path))
+        out.update(ev.governing(table.path))
     out.update(ev.global_files)  # names every file sees (``export as namespace``)
     out.discard(table.path)
     return out

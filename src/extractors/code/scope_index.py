@@ -76,7 +76,7 @@ class TableIndex:
             # Parameters are bound before the body runs: no flow position.
             line = 0 if d.kind == "parameter" else d.line
             cand = Candidate(line, d.block, d.loop, definition=d)
-            name = def_name(d)
+            name = d.qualname[len(scope) + 1 :] if scope else d.qualname  # def_name(d)
             self.names.setdefault((scope, name), []).append(cand)
             parts = name.split(".")
             for k in range(2, len(parts)):
