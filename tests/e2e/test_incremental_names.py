@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from extractors.code.resolver import PYTHON, shared_resolver
 from kg.model import RelationKind
 from kg.pipeline import FileChange, Indexer
 from kg.runtime import open_runtime
@@ -119,6 +120,9 @@ async def test_a_new_indexer_reads_stored_tables_only_once_something_changed(
         await unchanged.warm(root.name)  # a long-lived worker reads the rest at start
         assert not cache.partial and set(cache.tables) == set(FILES)
         assert cache.deps["a.py"] >= {"pkg/core.py"}
+        # ... and the resolver's index of those very tables is built, not left to the first save
+        built = shared_resolver(PYTHON)._cache._snapshot
+        assert set(built) == set(FILES) and all(built[p] is cache.tables[p] for p in FILES)
 
         renamed = FILES["pkg/core.py"].replace("beta", "delta")
         write(root, {"pkg/core.py": renamed})
