@@ -2,10 +2,10 @@
 
 Pickling the model's dataclasses and pydantic models goes through ``__reduce__`` per object
 and cost more than the work it would parallelise; tuples of str/int/float pickle at C speed.
-Each ``*_row`` has its inverse, and a round trip gives an equal object::
+Each encoder has its inverse, and a round trip gives an equal object::
 
-    relation_from_row(relation_row(r)) == r
     relations_from_columns(relation_columns(rs)) == rs
+    batch_from_row(batch_row(b)) == b
 
 Lists go as columns (one list per field): a list of plain values pickles and unpickles faster
 than a tuple per object, and ``map`` builds the objects back without unpacking each row. Kinds
@@ -33,67 +33,6 @@ Row = tuple[Any, ...]
 
 def _valid(v: Validity) -> Validity | None:
     return None if v is ALWAYS or v == ALWAYS else v
-
-
-def relation_row(r: Relation) -> Row:
-    return (
-        r.kind,
-        r.src,
-        r.dst,
-        r.confidence,
-        r.provenance,
-        r.owner,
-        r.attrs or None,
-        _valid(r.valid),
-    )
-
-
-def relation_from_row(row: Row) -> Relation:
-    kind, src, dst, confidence, provenance, owner, attrs, valid = row
-    return Relation(
-        kind,
-        src,
-        dst,
-        confidence,
-        provenance,
-        owner,
-        attrs if attrs is not None else {},
-        valid if valid is not None else ALWAYS,
-    )
-
-
-def entity_row(e: Entity) -> Row:
-    span = e.span
-    return (
-        e.id,
-        e.kind,
-        e.repo,
-        e.key,
-        e.name,
-        e.owner,
-        e.path,
-        None if span is None else (span.start_line, span.end_line, span.start_col, span.end_col),
-        e.language,
-        e.attrs or None,
-        _valid(e.valid),
-    )
-
-
-def entity_from_row(row: Row) -> Entity:
-    id_, kind, repo, key, name, owner, path, span, language, attrs, valid = row
-    return Entity(
-        id_,
-        kind,
-        repo,
-        key,
-        name,
-        owner,
-        path,
-        None if span is None else Span(*span),
-        language,
-        attrs if attrs is not None else {},
-        valid if valid is not None else ALWAYS,
-    )
 
 
 def relation_columns(rs: Sequence[Relation]) -> Row:

@@ -18,12 +18,12 @@ from kg import parallel
 from kg.model import Entity, EntityKind, Relation, RelationKind, Span, Validity
 from kg.parallel import can_fork, gc_paused, split_fork, stream_fork
 from kg.wire import (
-    entity_from_row,
-    entity_row,
+    entities_from_columns,
+    entity_columns,
     extract_from_row,
     extract_row,
-    relation_from_row,
-    relation_row,
+    relation_columns,
+    relations_from_columns,
 )
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -259,8 +259,8 @@ def test_model_rows_round_trip() -> None:
         valid=Validity(from_commit="abc"),
     )
     relation = Relation(RelationKind.CALLS, "x", "y", 0.6, "code:name-match", "resolve:r:a.py")
-    assert entity_from_row(entity_row(entity)) == entity
-    assert relation_from_row(relation_row(relation)) == relation
+    assert entities_from_columns(entity_columns([entity])) == [entity]
+    assert relations_from_columns(relation_columns([relation])) == [relation]
 
 
 @pytest.mark.parametrize("rel", ["kg/pipeline.py", "extractors/code/evaluate.py"])
