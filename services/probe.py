@@ -39,8 +39,12 @@ def free_ports(n: int) -> list[int]:
 
 
 def cluster_id() -> str:
-    # Kafka's own format: a UUID as 22 url-safe base64 characters.
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Kafka's own format: a UUID as 22 url-safe base64 characters, never starting with "-"
+    # (kafka-storage would read such an id as an option: one start in 64 failed on it).
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 def alive(pid: int) -> bool:
